@@ -1,0 +1,53 @@
+"""The policy file: one YAML document with a section per stage. Unknown keys are errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from audit.policy import AuditPolicy
+from privacy.errors import PolicyError
+from privacy.policy import PrivacyPolicy
+from synth.policy import SynthPolicy
+
+DEFAULT_POLICY = Path(__file__).parent / "policies" / "default.yaml"
+
+
+class SplitPolicy(BaseModel):
+    """How the holdout (non-members for the audit) is split off the scrubbed records."""
+
+    model_config = ConfigDict(extra="forbid")
+    holdout_fraction: float = Field(0.2, gt=0, lt=1)
+    min_holdout: int = Field(20, ge=1)
+    seed: int = 0
+
+
+class Policy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = "default"
+    privacy: PrivacyPolicy = Field(default_factory=PrivacyPolicy)
+    split: SplitPolicy = Field(default_factory=SplitPolicy)
+    synth: SynthPolicy = Field(default_factory=SynthPolicy)
+    audit: AuditPolicy = Field(default_factory=AuditPolicy)
+
+
+def load_policy(path: str | Path | None = None) -> Policy:
+    """Load and validate a policy file (the bundled default when no path is given)."""
+    path = Path(path) if path else DEFAULT_POLICY
+    if not path.is_file():
+        raise PolicyError(f"{path.name}: no such policy file")
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise PolicyError(f"{path.name}: not valid YAML") from None
+    if not isinstance(document, dict):
+        raise PolicyError(f"{path.name}: the policy must be a mapping of sections")
+    try:
+        return Policy.model_validate(document)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        reason = "unknown policy key" if first["type"] == "extra_forbidden" else first["msg"]
+        raise PolicyError(f"{path.name}: {where}: {reason}") from None

@@ -1,0 +1,1 @@
+"""Audit stage: leak and membership-inference checks, a fail-closed gate, signed reports, audit log."""
