@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 DEMO_OUT ?= demo-out
+DEMO_N ?= 40
 
 .PHONY: setup demo test bench sample
 
@@ -9,7 +10,11 @@ setup:
 	@scripts/setup.sh
 
 demo: setup
-	$(VENV)/bin/airlock run data/sample/records.jsonl -o $(DEMO_OUT)
+	@status=0; $(VENV)/bin/airlock run data/sample/records.jsonl -o $(DEMO_OUT) \
+		--policy data/sample/policy.yaml -n $(DEMO_N) || status=$$?; \
+	if [ -f $(DEMO_OUT)/signing-key.pub ]; then \
+		$(VENV)/bin/airlock report verify $(DEMO_OUT)/report.json --public-key $(DEMO_OUT)/signing-key.pub; fi; \
+	echo "Open the audit report: $(DEMO_OUT)/report.html"; exit $$status
 
 test: setup
 	scripts/test.sh

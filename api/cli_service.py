@@ -1,9 +1,169 @@
-"""CLI verbs of the service stage."""
+"""CLI verbs of the service: run the pipeline, serve the API, run a worker, manage keys, show config."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+config_app = typer.Typer(help="Effective configuration.", no_args_is_help=True)
+
+
+def run(
+    input: Path = typer.Argument(..., help="Records to process: .jsonl or .csv."),
+    outdir: Path = typer.Option(..., "-o", "--output", help="Where the release bundle (or quarantine report) goes."),
+    policy: Path | None = typer.Option(None, "--policy", help="Policy YAML (default: AIRLOCK_POLICY or the bundled one)."),
+    mode: str | None = typer.Option(None, "--mode", help="Synthesis mode (default: the policy's)."),
+    n: int | None = typer.Option(None, "-n", help="How many synthetic records (default: the policy's).", min=1),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for the split, synthesis and audit."),
+    finetune: bool = typer.Option(False, "--finetune", help="Fine-tune (LoRA) on the training split first."),
+    dp: bool = typer.Option(False, "--dp", help="With --finetune: differentially private fine-tuning (DP-SGD)."),
+    canaries: int = typer.Option(0, "--canaries", help="Insert this many canary records to measure exposure.", min=0),
+) -> None:
+    """Scrub, split, synthesize, audit and gate INPUT; release to OUTDIR only if the gate passes.
+
+    Exit status: 0 released, 1 quarantined (gate failed), 2 bad input/policy/model, 3 audit error.
+    """
+    from api.pipeline import PipelineOptions, run_pipeline
+    from api.policy import load_policy
+    from api.progress import cli_progress
+    from api.settings import Settings
+    from privacy.errors import BadInput
+
+    if dp and not finetune:
+        raise BadInput("--dp applies to fine-tuning: add --finetune")
+    settings = Settings()
+    chosen = load_policy(policy or settings.policy)
+    options = PipelineOptions(mode=mode, n=n, seed=seed, finetune=finetune, dp=dp, canaries=canaries)
+    with cli_progress("airlock run") as bar:
+        result = run_pipeline(input, outdir, chosen, settings, options,
+                              progress=lambda stage, percent: bar(int(percent), 100))
+    timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.timings.items())
+    if result.released:
+        typer.echo(f"released: the gate passed; bundle in {outdir}/ ({timings})")
+        typer.echo(f"report: {result.report_html}")
+        return
+    typer.echo(f"quarantined: the gate failed; nothing was released ({timings})", err=True)
+    typer.echo(f"report: {result.report_html}", err=True)
+    raise typer.Exit(1)
+
+
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default 127.0.0.1; AIRLOCK_HOST)."),
+    port: int | None = typer.Option(None, help="Port (default 8000; AIRLOCK_PORT)."),
+    worker: bool = typer.Option(True, "--worker/--no-worker", help="Run a job worker in this process."),
+) -> None:
+    """Serve the HTTP API (uvicorn), with an in-process worker unless --no-worker."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import Settings
+
+    settings = Settings()
+    app = create_app(settings, worker=worker)
+    uvicorn.run(app, host=host or settings.host, port=port or settings.port, access_log=False,
+                log_config=None, server_header=False)
+
+
+def worker_command() -> None:
+    """Run a job worker until interrupted (several may share one database)."""
+    import signal
+    import threading
+
+    from api.db import open_database
+    from api.logs import configure_logging
+    from api.settings import Settings
+    from api.worker import Worker
+
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_file)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    Worker(settings, open_database(settings.effective_database_url)).run(stop)
+
+
+def _engine():
+    from api.db import open_database
+    from api.settings import Settings
+
+    return open_database(Settings().effective_database_url)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., "--role", help="submitter, reviewer, auditor or admin."),
+    name: str | None = typer.Option(None, "--name", help="Who holds the key (a person or a system)."),
+) -> None:
+    """Create an API key. It is printed once and stored only as a hash: keep it safe."""
+    from audit.log import AuditLog
+    from api.keys import create_key
+
+    engine = _engine()
+    principal, key = create_key(engine, role, name)
+    AuditLog(engine).append("key.created", None, {"key_id": principal.key_id, "role": role})
+    typer.echo(key)
+    typer.echo(f"key id {principal.key_id}, role {principal.role}, name {principal.name} "
+               "(the key is shown only this once)", err=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List keys: id, role, name, and whether revoked (never the keys)."""
+    from api.keys import list_keys
+
+    for key in list_keys(_engine()):
+        state = "revoked" if key["revoked_at"] else "active"
+        typer.echo(f"{key['id']}  {key['role']:<9}  {state:<7}  {key['name']}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str = typer.Argument(..., help="The key id (from `keys list`).")) -> None:
+    """Revoke a key: it stops working at once."""
+    from audit.log import AuditLog
+    from api.keys import revoke_key
+
+    engine = _engine()
+    revoke_key(engine, key_id)
+    AuditLog(engine).append("key.revoked", None, {"key_id": key_id})
+    typer.echo(f"revoked {key_id}")
+
+
+@config_app.command("show")
+def config_show() -> None:
+    """Print the effective configuration as JSON (secret values never; only where they come from)."""
+    import os
+
+    from api.policy import load_policy
+    from api.secrets import SECRET_NAMES
+    from api.settings import Settings
+
+    settings = Settings()
+    shown = json.loads(settings.model_dump_json())
+    shown["database_url"] = _without_password(settings.effective_database_url)
+    shown["models_dir"], shown["jobs_dir"] = str(settings.models_dir), str(settings.jobs_dir)
+    shown["secrets"] = {}
+    for name in SECRET_NAMES:
+        env = f"AIRLOCK_{name.upper()}_KEY"
+        source = ("environment" if os.environ.get(env) else
+                  os.environ.get(f"{env}_FILE") or str(settings.secrets_dir / f"{name}.key"))
+        shown["secrets"][name] = {"source": source}
+    shown["policy"] = json.loads(load_policy(settings.policy).model_dump_json())
+    typer.echo(json.dumps(shown, indent=2))
+
+
+def _without_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command()(run)
+    app.command()(serve)
+    app.command("worker")(worker_command)
+    app.add_typer(keys_app, name="keys")
+    app.add_typer(config_app, name="config")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -24,6 +25,13 @@ class SplitPolicy(BaseModel):
     seed: int = 0
 
 
+class ReleasePolicy(BaseModel):
+    """What a passed gate still needs before the bundle may be downloaded from the service."""
+
+    model_config = ConfigDict(extra="forbid")
+    require_approval: bool = False
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "default"
@@ -31,6 +39,7 @@ class Policy(BaseModel):
     split: SplitPolicy = Field(default_factory=SplitPolicy)
     synth: SynthPolicy = Field(default_factory=SynthPolicy)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
+    release: ReleasePolicy = Field(default_factory=ReleasePolicy)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:
@@ -51,3 +60,18 @@ def load_policy(path: str | Path | None = None) -> Policy:
         where = ".".join(str(part) for part in first["loc"])
         reason = "unknown policy key" if first["type"] == "extra_forbidden" else first["msg"]
         raise PolicyError(f"{path.name}: {where}: {reason}") from None
+
+
+_POLICY_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def resolve_policy(name: str, data_dir: Path, default: Path | None = None) -> Policy:
+    """A policy by name for the service: <data_dir>/policies/<name>.yaml, then the bundled ones."""
+    if not _POLICY_NAME.match(name):
+        raise PolicyError("a policy name is lowercase letters, digits, '-' and '_'")
+    if name == "default" and default:
+        return load_policy(default)
+    for folder in (data_dir / "policies", DEFAULT_POLICY.parent):
+        if (folder / f"{name}.yaml").is_file():
+            return load_policy(folder / f"{name}.yaml")
+    raise PolicyError(f"no policy named {name!r}")

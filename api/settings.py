@@ -23,6 +23,16 @@ class Settings(BaseSettings):
     policy: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    # Request limits: a synchronous scrub is small; a job upload is held in memory while encrypted.
+    max_scrub_bytes: int = Field(1_000_000, gt=0)
+    max_upload_bytes: int = Field(50_000_000, gt=0)
+    rate_limit_per_minute: int = Field(120, gt=0)
+    # The job queue: a claimed job's lease must be renewed by heartbeats, or another worker takes it.
+    lease_seconds: float = Field(60.0, gt=0)
+    max_attempts: int = Field(3, ge=1)
+    poll_seconds: float = Field(1.0, gt=0)
+    log_level: str = "info"
+    log_file: Path | None = None
 
     @cached_property
     def effective_database_url(self) -> str:

@@ -1,7 +1,61 @@
-"""The synth section of the policy file (filled in by the synth stage)."""
+"""The synth section of the policy file: default mode, size, model, sampling and runtime."""
 
-from pydantic import BaseModel, ConfigDict
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from synth.engine import RuntimeSettings, Sampling
+
+if TYPE_CHECKING:
+    from privacy.policy import PrivacyPolicy
+    from synth.generate import SynthRequest
 
 
 class SynthPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
+    mode: str = "fewshot"
+    n: int = Field(100, ge=1)
+    model: str | None = None  # a name in the model store; None = the default model
+    k: int = Field(3, ge=1, le=16)
+    max_attempts: int = Field(3, ge=1, le=20)
+    label_target: Literal["balanced", "as-is"] | dict[str, float] | None = None
+    sampling: Sampling = Field(default_factory=Sampling)
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    fill_placeholders: bool = True
+
+    def request(
+        self,
+        records: list[dict] | None = None,
+        mode: str | None = None,
+        n: int | None = None,
+        seed: int = 0,
+        privacy: PrivacyPolicy | None = None,
+        **overrides,
+    ) -> SynthRequest:
+        """A SynthRequest from these defaults; the privacy policy says which fields are free text
+        and which are labels (records are accepted for symmetry with the pipeline; unused)."""
+        from synth.generate import SynthRequest
+
+        values = dict(
+            mode=mode or self.mode,
+            n=n or self.n,
+            seed=seed,
+            k=self.k,
+            max_attempts=self.max_attempts,
+            label_target=self.label_target,
+            sampling=self.sampling,
+            fill_placeholders=self.fill_placeholders,
+        )
+        if privacy is not None:
+            values["id_field"] = privacy.id_field
+            values["locale"] = privacy.surrogate_locale
+            text = [f for f, rule in privacy.fields.items() if rule.kind == "text" and "." not in f]
+            labels = [f for f, rule in privacy.fields.items() if rule.kind == "label" and "." not in f]
+            if text:
+                values["text_fields"] = text
+            if labels:
+                values["label_field"] = "label" if "label" in labels else labels[0]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return SynthRequest(**values)

@@ -1,0 +1,66 @@
+"""The dataset card that travels with a release: what the data is, how it was made, what the audit found.
+
+Written for the person who receives the bundle, not for an engineer. Built from the run's
+checkpoint and the signed report; it holds counts, hashes and figures — never record content.
+"""
+
+from __future__ import annotations
+
+from api.policy import Policy
+
+
+def _figure(check: dict) -> str:
+    if check.get("figure") is None:
+        return "—"
+    low, high = (check.get("ci") or (None, None))[:2]
+    interval = f" ({low:.3g}–{high:.3g})" if low is not None and high is not None else ""
+    return f"{check['figure']:.3g}{interval}, threshold {check.get('threshold', '—')}"
+
+
+def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict) -> str:
+    counts, timings, state = checkpoint["counts"], checkpoint["timings"], checkpoint["state"]
+    model = state.get("model", {})
+    made_with = "fine-tuned on the scrubbed training split, then sampled" if "finetune" in timings else "sampled"
+    privacy_of_training = ""
+    if counts.get("epsilon") is not None:
+        privacy_of_training = (f"- Fine-tuning was differentially private: ε = {counts['epsilon']}, "
+                               f"δ = {counts.get('delta')} ({counts.get('accountant', 'RDP')} accountant).\n")
+    rows = "\n".join(
+        f"| {c.get('title', c['name'])} | {c['status']} | {_figure(c)} | {c.get('summary') or c.get('reason', '')} |"
+        for c in report.get("checks", [])
+    )
+    entities = ", ".join(f"{k} {v}" for k, v in sorted(counts.get("findings_by_entity", {}).items())) or "none"
+    return f"""# Dataset card — Airlock release {run_id}
+
+**Every record in this dataset is synthetic.** It was written by a language model and labelled
+`"_synthetic": true`, with its provenance in `_provenance`. No record is a real person's record.
+
+## What it is
+- {counts.get('synthetic', '?')} synthetic records (`synthetic.jsonl`), modelled on
+  {counts.get('records', '?')} source records under the policy `{policy.name}`.
+- Audit report: `report.json` (machine-readable), `report.html` (for people), signed with Ed25519
+  (`report.json.sig`); check it offline with
+  `airlock report verify report.json --public-key signing-key.pub`.
+
+## How it was made
+1. **Scrubbed**: personal data was detected and replaced before the model saw anything
+   ({counts.get('findings', '?')} findings: {entities}). Raw values were never stored.
+2. **Split**: {counts.get('holdout', '?')} scrubbed records were held out (never shown to the model)
+   so the audit can compare what the data reveals about training records against non-members.
+3. **Synthesized**: the model was {made_with} on {counts.get('train', '?')} scrubbed training records.
+   - Model: `{model.get('name', '?')}`, SHA-256 `{model.get('sha256', '?')}`.
+{privacy_of_training}4. **Audited**: the checks below ran; the gate is fail-closed and this release passed it.
+
+## Privacy and utility figures
+Lower is safer for every figure; the interval is the confidence interval of the estimate.
+
+| Check | Status | Figure (interval), threshold | In plain words |
+|---|---|---|---|
+{rows}
+
+## Limits
+- Synthetic data can still reflect patterns, and biases, of the source data.
+- The figures are estimates on this run's data with the stated intervals, not guarantees, unless a
+  differential-privacy figure (ε, δ) is stated above.
+- Report id: `{report.get('report_id', '?')}`; created {report.get('created_at', '?')}.
+"""

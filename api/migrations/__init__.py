@@ -1,0 +1,1 @@
+"""Alembic migrations of Airlock's database (api tables and the audit log)."""

@@ -1,0 +1,369 @@
+"""One run of Airlock: scrub → split → (canaries) → (fine-tune) → synthesize → audit → gate → release.
+
+The CLI (`airlock run`), the worker and so the service all call `run_pipeline`. Each stage leaves
+its artifacts and a checkpoint in a work directory, so a run that dies (a killed worker) resumes
+after its last completed stage. Stage artifacts hold scrubbed records only: the raw input is read
+once, in memory, by the scrub. Every stage is an audit-log entry. The gate is fail-closed: a failed
+or missing check, or an audit that did not complete, means nothing releasable is written.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from api.policy import Policy
+from api.secrets import load_secret
+from api.settings import Settings
+from privacy.errors import AirlockError, AuditError, BadInput
+from privacy.records import atomic_output, read_records, write_records
+
+# Share of the overall progress each stage accounts for (optional stages drop out when not chosen).
+WEIGHTS = {"scrub": 20, "split": 1, "canaries": 1, "finetune": 30, "synth": 35, "audit": 25, "release": 1}
+REPORT_FILES = ("report.json", "report.html", "report.json.sig")
+BUNDLE_FILES = ("synthetic.jsonl", *REPORT_FILES, "signing-key.pub", "DATASET_CARD.md", "QUARANTINE.json")
+
+StageProgress = Callable[[str, float], None]  # (stage, overall percent 0–100)
+StageDone = Callable[[str, float, dict], None]  # (stage, seconds, counts)
+
+
+class Interrupted(Exception):
+    """Raised by a callback to stop a run without a verdict (e.g. a worker that lost its lease);
+    the run resumes from its checkpoint when it is started again."""
+
+
+class RecordSource(Protocol):
+    """An input that is not a plain file: an encrypted upload, read in memory and discarded after the scrub."""
+
+    name: str
+
+    def records(self, max_record_bytes: int) -> Iterator[dict]: ...
+
+    def discard(self) -> None: ...
+
+
+@dataclass
+class PipelineOptions:
+    """A run's choices within its policy; None means the policy's default."""
+
+    mode: str | None = None
+    n: int | None = None
+    seed: int | None = None
+    finetune: bool = False
+    dp: bool = False
+    canaries: int = 0
+    run_id: str | None = None
+    workdir: Path | None = None  # checkpoints and stage artifacts; a run resumes from one
+
+
+@dataclass
+class PipelineResult:
+    run_id: str
+    verdict: str  # the gate's: "pass" or "quarantine"
+    released: bool
+    outdir: Path
+    counts: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def report_html(self) -> Path:
+        return self.outdir / "report.html"
+
+
+def run_pipeline(
+    input_path: Path | str | RecordSource,
+    outdir: Path | str,
+    policy: Policy,
+    settings: Settings,
+    options: PipelineOptions | None = None,
+    progress: StageProgress | None = None,
+    *,
+    audit_log: Any = None,
+    on_stage_done: StageDone | None = None,
+) -> PipelineResult:
+    """Run (or resume) the whole pipeline; the release bundle or the quarantine report lands in `outdir`."""
+    options = options or PipelineOptions()
+    if options.workdir is None:  # a one-off run: stage artifacts (scrubbed only) go when it ends
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="run-", dir=settings.data_dir) as work:
+            return run_pipeline(input_path, outdir, policy, settings, replace(options, workdir=Path(work)), progress,
+                                audit_log=audit_log, on_stage_done=on_stage_done)
+    if audit_log is None:
+        from audit.log import AuditLog
+        from api.db import open_database
+
+        audit_log = AuditLog(open_database(settings.effective_database_url))
+    run = _Run(input_path, Path(outdir), policy, settings, options, progress, audit_log, on_stage_done)
+    return run.execute()
+
+
+class _Run:
+    def __init__(self, source, outdir: Path, policy: Policy, settings: Settings, options: PipelineOptions,
+                 progress: StageProgress | None, log, on_stage_done: StageDone | None):
+        self.source, self.outdir, self.policy, self.settings = source, outdir, policy, settings
+        self.options, self.log, self.on_stage_done = options, log, on_stage_done
+        self.progress = progress or (lambda stage, percent: None)
+        self.site_key = load_secret("site", settings)
+        self.work = Path(options.workdir)
+        self.work.mkdir(parents=True, exist_ok=True)
+        self.checkpoint = self._load_checkpoint()
+        self.run_id = self.checkpoint["run_id"]
+        self.stages = [s for s in WEIGHTS if (s != "canaries" or options.canaries) and (s != "finetune" or options.finetune)]
+
+    # -- bookkeeping -------------------------------------------------------------------------------
+
+    def _load_checkpoint(self) -> dict:
+        path = self.work / "checkpoint.json"
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+        return {"run_id": self.options.run_id or uuid.uuid4().hex, "completed": [], "counts": {}, "timings": {},
+                "state": {}}
+
+    def _save_checkpoint(self) -> None:
+        with atomic_output(self.work / "checkpoint.json") as out:
+            json.dump(self.checkpoint, out, indent=1)
+
+    def _report(self, stage: str, fraction: float) -> None:
+        """Overall percent: completed stages' weights plus the running stage's share."""
+        total = sum(WEIGHTS[s] for s in self.stages)
+        before = sum(WEIGHTS[s] for s in self.stages[: self.stages.index(stage)])
+        self.progress(stage, round(100 * (before + WEIGHTS[stage] * min(max(fraction, 0.0), 1.0)) / total, 1))
+
+    def _stage_progress(self, stage: str):
+        def update(done: int, total: int | None) -> None:
+            if total:
+                self._report(stage, done / total)
+
+        return update
+
+    def execute(self) -> PipelineResult:
+        resumed = list(self.checkpoint["completed"])
+        self.log.append("run.resumed" if resumed else "run.started", self.run_id,
+                        {"policy": self.policy.name, "options": _public_options(self.options),
+                         "after": resumed[-1] if resumed else None})
+        try:
+            for stage in self.stages:
+                if stage in self.checkpoint["completed"]:
+                    continue
+                self._report(stage, 0.0)
+                started = time.perf_counter()
+                counts = getattr(self, f"_{stage}")() or {}
+                seconds = time.perf_counter() - started
+                self.checkpoint["completed"].append(stage)
+                self.checkpoint["counts"].update(counts)
+                self.checkpoint["timings"][stage] = round(seconds, 3)
+                self._save_checkpoint()
+                self.log.append(f"stage.{stage}", self.run_id, {"seconds": round(seconds, 3), **counts})
+                if self.on_stage_done:
+                    self.on_stage_done(stage, seconds, counts)
+                self._report(stage, 1.0)
+            if "scrub" in self.checkpoint["completed"] and not isinstance(self.source, (str, Path)):
+                self.source.discard()
+        except Interrupted:
+            raise
+        except Exception as error:
+            self.log.append("run.failed", self.run_id, {"stage": self._current(), "error": type(error).__name__})
+            raise
+        verdict = self.checkpoint["state"]["verdict"]
+        return PipelineResult(self.run_id, verdict, verdict == "pass", self.outdir,
+                              dict(self.checkpoint["counts"]), dict(self.checkpoint["timings"]))
+
+    def _current(self) -> str | None:
+        return next((s for s in self.stages if s not in self.checkpoint["completed"]), None)
+
+    # -- stages ------------------------------------------------------------------------------------
+
+    def _scrub(self) -> dict:
+        """Scrub the input once, in memory; write scrubbed records, the manifest and (if the policy
+        asks) the encrypted vault, which stays in the data directory and never enters a bundle."""
+        from privacy.manifest import ManifestWriter
+        from privacy.scrub import Scrubber
+        from privacy.vault import VaultWriter
+
+        privacy = self.policy.privacy
+        if isinstance(self.source, (str, Path)):
+            raw = list(read_records(self.source, privacy.max_record_bytes))
+        else:
+            raw = list(self.source.records(privacy.max_record_bytes))
+        uses_encrypt = any(r.operator == "encrypt" for r in (privacy.default_operator, *privacy.operators.values()))
+        vault_key = load_secret("vault", self.settings) if privacy.vault or uses_encrypt else None
+        scrubber = Scrubber(privacy, self.site_key, vault_key=vault_key)
+        by_entity: dict[str, int] = {}
+        findings = 0
+        with ExitStack() as stack:
+            manifest = stack.enter_context(ManifestWriter(self.work / "manifest.jsonl", self.site_key))
+            vault = None
+            if privacy.vault:
+                (self.settings.data_dir / "vaults").mkdir(parents=True, exist_ok=True)
+                vault = stack.enter_context(VaultWriter(self.settings.data_dir / "vaults" / f"{self.run_id}.vault",
+                                                        vault_key))
+
+            def scrubbed() -> Iterable[dict]:
+                nonlocal findings
+                for item in scrubber.scrub(raw, progress=self._stage_progress("scrub"), total=len(raw), vault=vault):
+                    manifest.add(item.findings)
+                    findings += len(item.findings)
+                    for finding in item.findings:
+                        by_entity[finding.entity_type] = by_entity.get(finding.entity_type, 0) + 1
+                    yield item.record
+
+            records = write_records(self.work / "scrubbed.jsonl", scrubbed())
+        del raw
+        return {"records": records, "findings": findings, "findings_by_entity": by_entity}
+
+    def _split(self) -> dict:
+        """A seeded holdout of scrubbed records, kept away from the generator for the audit."""
+        records = list(read_records(self.work / "scrubbed.jsonl"))
+        split = self.policy.split
+        size = max(split.min_holdout, self.policy.audit.min_holdout, round(len(records) * split.holdout_fraction))
+        if len(records) - size < 1:
+            raise BadInput(f"{len(records)} records are too few to keep a holdout of {size} "
+                           "(policy split.min_holdout / audit.min_holdout)")
+        random.Random(split.seed).shuffle(records)
+        write_records(self.work / "holdout.jsonl", records[:size])
+        write_records(self.work / "train.jsonl", records[size:])
+        return {"train": len(records) - size, "holdout": size}
+
+    def _canaries(self) -> dict:
+        """Plant canary records in the training split (half are held back as controls) for the audit."""
+        from audit.canaries import make_canaries, write_canaries
+
+        train = list(read_records(self.work / "train.jsonl"))
+        canaries = make_canaries(train, self._seed(), self.options.canaries, id_field=self.policy.privacy.id_field)
+        write_canaries(self.work / "canaries.json", canaries)
+        write_records(self.work / "train.jsonl", [*train, *canaries.training_records()])
+        return {"canaries": len(canaries.inserted)}
+
+    def _finetune(self) -> dict:
+        from synth.finetune import finetune
+        from synth.store import ModelStore
+
+        store = ModelStore(self.settings.models_dir)
+        train = list(read_records(self.work / "train.jsonl"))
+        result = finetune(train, store.get(self.policy.synth.model), store, dp=self.options.dp,
+                          policy=self.policy.synth, seed=self._seed(), progress=self._stage_progress("finetune"))
+        self.checkpoint["state"]["finetuned_model"] = result.model.name
+        return {"finetuned_model_sha256": result.model.sha256, **result.privacy}
+
+    def _synth(self) -> dict:
+        from synth.engine import Engine
+        from synth.generate import synthesize
+
+        model = self._model()
+        train = list(read_records(self.work / "train.jsonl"))
+        synth = self.policy.synth
+        request = synth.request(train, mode=self.options.mode, n=self.options.n, seed=self._seed(),
+                                privacy=self.policy.privacy)
+        engine = Engine(model, synth.runtime)
+        try:
+            result = synthesize(train, request, engine, progress=self._stage_progress("synth"))
+        finally:
+            engine.close()
+        write_records(self.work / "synthetic.jsonl", result.records)
+        self.checkpoint["state"]["model"] = {"name": model.name, "sha256": model.sha256}
+        return {"synthetic": len(result.records), "model_sha256": model.sha256}
+
+    def _model(self):
+        from synth.store import ModelStore
+
+        store = ModelStore(self.settings.models_dir)
+        return store.get(self.checkpoint["state"].get("finetuned_model") or self.policy.synth.model)
+
+    def _audit(self) -> dict:
+        """Run the audit and write the signed report; any failure in it is an AuditError (quarantine)."""
+        try:
+            report = self._run_audit()
+        except Interrupted:
+            raise
+        except Exception as error:  # noqa: BLE001 - fail closed on anything
+            self._quarantine({"reason": "the audit did not complete", "error": type(error).__name__})
+            self.log.append("audit.error", self.run_id, {"error": type(error).__name__})
+            detail = f" ({error})" if isinstance(error, AirlockError) else ""
+            raise AuditError(f"the audit did not complete{detail}; nothing was released") from None
+        self.checkpoint["state"]["verdict"] = report.verdict
+        failed = [o.name for o in report.checks if o.status != "passed"]
+        self.log.append("audit.verdict", self.run_id, {"verdict": report.verdict, "report_id": report.report_id,
+                                                        "not_passed": failed})
+        return {"verdict": report.verdict, "checks": len(report.checks), "checks_not_passed": len(failed)}
+
+    def _run_audit(self):
+        from audit.canaries import read_canaries
+        from audit.gate import run_audit
+        from audit.inputs import AuditInputs
+        from audit.report import write_report
+        from privacy.analyzer import build_analyzer
+        from privacy.manifest import read_manifest
+
+        canaries = self.work / "canaries.json"
+        inputs = AuditInputs(
+            synthetic=list(read_records(self.work / "synthetic.jsonl")),
+            train=list(read_records(self.work / "train.jsonl")),
+            holdout=list(read_records(self.work / "holdout.jsonl")),
+            manifest=read_manifest(self.work / "manifest.jsonl", self.site_key),
+            site_key=self.site_key,
+            analyzer=build_analyzer(self.policy.privacy),
+            privacy_policy=self.policy.privacy,
+            models=self.checkpoint["state"].get("models"),
+            canaries=read_canaries(canaries) if canaries.is_file() else None,
+        )
+        report = run_audit(inputs, self.policy.audit, progress=self._stage_progress("audit"))
+        write_report(report, self.work, load_secret("signing", self.settings))
+        return report
+
+    def _release(self) -> dict:
+        """The gate: a pass writes the release bundle; anything else writes only report + quarantine."""
+        from audit.report import public_key, public_key_pem
+
+        verdict = self.checkpoint["state"].get("verdict")
+        self._clear_bundle()
+        if verdict != "pass":
+            self._quarantine({"reason": "the gate did not pass: see report.html", "verdict": verdict})
+            self.log.append("release.quarantined", self.run_id, {"verdict": verdict})
+            return {"released": False}
+        for name in ("synthetic.jsonl", *REPORT_FILES):
+            shutil.copyfile(self.work / name, self.outdir / name)
+        with atomic_output(self.outdir / "signing-key.pub") as out:
+            out.write(public_key_pem(public_key(load_secret("signing", self.settings))))
+        with atomic_output(self.outdir / "DATASET_CARD.md") as out:
+            out.write(self._dataset_card())
+        self.log.append("release.published", self.run_id, {"files": sorted(p.name for p in self.outdir.iterdir()
+                                                                             if p.is_file())})
+        return {"released": True}
+
+    # -- bundle helpers ----------------------------------------------------------------------------
+
+    def _clear_bundle(self) -> None:
+        self.outdir.mkdir(parents=True, exist_ok=True)
+        for name in BUNDLE_FILES:
+            (self.outdir / name).unlink(missing_ok=True)
+
+    def _quarantine(self, details: dict) -> None:
+        """Nothing releasable: drop any bundle file, keep the report (if any) and say why."""
+        self._clear_bundle()
+        for name in REPORT_FILES:
+            if (self.work / name).is_file():
+                shutil.copyfile(self.work / name, self.outdir / name)
+        with atomic_output(self.outdir / "QUARANTINE.json") as out:
+            json.dump({"run_id": self.run_id, "quarantined": True, **details}, out, indent=1)
+
+    def _dataset_card(self) -> str:
+        from api.card import dataset_card
+
+        report = json.loads((self.work / "report.json").read_text(encoding="utf-8"))
+        return dataset_card(self.run_id, self.policy, self.checkpoint, report)
+
+    def _seed(self) -> int:
+        return self.options.seed if self.options.seed is not None else self.policy.split.seed
+
+
+def _public_options(options: PipelineOptions) -> dict:
+    return {k: v for k, v in asdict(options).items() if k not in ("workdir", "run_id")}

@@ -1,0 +1,129 @@
+"""The worker: claims jobs from the job table, runs the pipeline on them, heartbeats its lease.
+
+Several workers (threads, processes, machines) may share one database. A job whose worker dies is
+claimed again once its lease expires and resumes after its last completed stage (the pipeline's
+checkpoint in the job's work directory); after `max_attempts` claims it fails cleanly instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+
+from sqlalchemy.engine import Engine
+
+from api import jobs
+from audit.log import AuditLog
+from api.errors import problem
+from api.logs import get_logger
+from api.pipeline import PipelineOptions, run_pipeline
+from api.policy import resolve_policy
+from api.secrets import load_secret
+from api.settings import Settings
+from api.uploads import EncryptedUpload
+from privacy.errors import AirlockError
+
+
+class Worker:
+    def __init__(self, settings: Settings, engine: Engine, worker_id: str | None = None):
+        self.settings, self.engine = settings, engine
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.log = AuditLog(engine)
+        self.logger = get_logger("airlock.worker").bind(worker=self.worker_id)
+
+    def run(self, stop: threading.Event) -> None:
+        """Process jobs until `stop` is set, polling the queue when it is empty."""
+        self.logger.info("worker_started")
+        while not stop.is_set():
+            try:
+                worked = self.run_once()
+            except Exception as error:  # noqa: BLE001 - a broken job or database hiccup must not kill the loop
+                self.logger.error("worker_error", error_type=type(error).__name__)
+                worked = False
+            if not worked:
+                stop.wait(self.settings.poll_seconds)
+        self.logger.info("worker_stopped")
+
+    def run_once(self) -> bool:
+        """Claim and process one job; False when the queue had none."""
+        job = jobs.claim(self.engine, self.worker_id, self.settings.lease_seconds)
+        if job is None:
+            return False
+        logger = self.logger.bind(job_id=job.id, attempt=job.attempts)
+        if job.attempts > self.settings.max_attempts:
+            error = {"type": "about:blank", "title": "Job failed", "status": 500,
+                     "detail": f"the job stopped its worker {job.attempts - 1} times; it was not released"}
+            jobs.fail_exhausted(self.engine, job.id, self.worker_id, error)
+            jobs.job_dir(self.settings.jobs_dir, job.id).joinpath("upload.enc").unlink(missing_ok=True)
+            self.log.append("job.failed", job.id, {"reason": "attempts exhausted", "attempts": job.attempts - 1})
+            logger.warning("job_exhausted")
+            return True
+        self.log.append("job.claimed", job.id, {"worker": self.worker_id, "attempt": job.attempts,
+                                                "resume_after": job.completed_stages[-1] if job.completed_stages else None})
+        logger.info("job_claimed", resume_after=job.completed_stages[-1] if job.completed_stages else None)
+        beating = threading.Event()
+        heart = threading.Thread(target=self._heartbeat, args=(job.id, beating), daemon=True)
+        heart.start()
+        try:
+            self._process(job, logger)
+        except jobs.LeaseLost:
+            logger.warning("lease_lost")
+        finally:
+            beating.set()
+            heart.join()
+        return True
+
+    def _heartbeat(self, job_id: str, stop: threading.Event) -> None:
+        while not stop.wait(self.settings.lease_seconds / 3):
+            try:
+                jobs.heartbeat(self.engine, job_id, self.worker_id, self.settings.lease_seconds)
+            except jobs.LeaseLost:
+                return
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
+                continue
+
+    def _process(self, job, logger) -> None:  # noqa: ANN001
+        folder = jobs.job_dir(self.settings.jobs_dir, job.id)
+        source = EncryptedUpload(folder / "upload.enc", job.id, job.wrapped_key or b"",
+                                 load_secret("vault", self.settings), job.input_format)
+
+        def progress(stage: str, percent: float) -> None:
+            jobs.report_progress(self.engine, job.id, self.worker_id, stage, percent)
+
+        def stage_done(stage: str, seconds: float, counts: dict) -> None:
+            jobs.stage_done(self.engine, job, self.worker_id, stage, seconds, counts)
+            if stage == "scrub":
+                source.discard()
+                jobs.drop_upload_key(self.engine, job.id, self.worker_id)
+            logger.info("stage_done", stage=stage, seconds=round(seconds, 3))
+
+        options = PipelineOptions(**job.options, run_id=job.id, workdir=folder / "work")
+        try:
+            policy = resolve_policy(job.policy_name, self.settings.data_dir, self.settings.policy)
+            result = run_pipeline(source, folder / jobs.BUNDLE, policy, self.settings, options, progress,
+                                  audit_log=self.log, on_stage_done=stage_done)
+        except jobs.LeaseLost:
+            raise
+        except AirlockError as error:
+            source.discard()
+            jobs.finish(self.engine, job, self.worker_id, jobs.FAILED, error=problem(error))
+            self.log.append("job.failed", job.id, {"error": type(error).__name__})
+            logger.warning("job_failed", error_type=type(error).__name__)
+            return
+        except Exception as error:  # noqa: BLE001 - unexpected: fail the job, never release, never echo
+            doc = {"type": "about:blank", "title": "Internal error", "status": 500,
+                   "detail": f"the job failed unexpectedly ({type(error).__name__}); nothing was released"}
+            source.discard()
+            jobs.finish(self.engine, job, self.worker_id, jobs.FAILED, error=doc)
+            self.log.append("job.failed", job.id, {"error": type(error).__name__})
+            logger.error("job_crashed", error_type=type(error).__name__)
+            return
+        if result.verdict == "pass":
+            state = jobs.AWAITING_REVIEW if job.review_required else jobs.PASSED
+        else:
+            state = jobs.QUARANTINED
+        jobs.finish(self.engine, job, self.worker_id, state, verdict=result.verdict)
+        self.log.append("job.finished", job.id, {"state": state, "verdict": result.verdict})
+        logger.info("job_finished", state=state, verdict=result.verdict)

@@ -1,0 +1,121 @@
+"""Shared, lazily computed views of the inputs (texts, tokens, embeddings, detections), so that
+checks which need the same expensive thing compute it once per audit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from audit.embed import Closest, Embedder, TfidfEmbedder, closest, load_embedder
+from audit.inputs import SPLITS, AuditInputs, Fields, record_id
+from audit.policy import AuditPolicy
+from audit.text import field_value, record_text, tokens
+
+
+@dataclass(frozen=True)
+class Span:
+    """A detected entity in one text field of one record (offsets into that field's text)."""
+
+    field: str
+    entity_type: str
+    start: int
+    end: int
+    score: float
+
+
+class AuditContext:
+    def __init__(
+        self, inputs: AuditInputs, fields: Fields, policy: AuditPolicy,
+        embedder_factory: Callable[[str], Embedder] = load_embedder,
+    ) -> None:
+        self.inputs = inputs
+        self.fields = fields
+        self.policy = policy
+        self._embedder_factory = embedder_factory
+        self._cache: dict[Any, Any] = {}
+        self._detections: dict[str, dict[int, list[Span]]] = {}
+
+    @property
+    def seed(self) -> int:
+        return self.policy.seed
+
+    @property
+    def confidence(self) -> float:
+        return self.policy.confidence
+
+    @property
+    def n_bootstrap(self) -> int:
+        return self.policy.bootstrap
+
+    def records(self, split: str) -> list[dict]:
+        return getattr(self.inputs, split)
+
+    def texts(self, split: str) -> list[str]:
+        return self._memo(("texts", split), lambda: [record_text(r, self.fields.text) for r in self.records(split)])
+
+    def ids(self, split: str) -> list[str]:
+        return self._memo(
+            ("ids", split), lambda: [record_id(r, self.fields.id, n) for n, r in enumerate(self.records(split), 1)]
+        )
+
+    def tokens(self, split: str) -> list[list[str]]:
+        return self._memo(("tokens", split), lambda: [tokens(t) for t in self.texts(split)])
+
+    def labels(self, split: str) -> list[Any]:
+        label = self.fields.label
+        return [field_value(r, label) if label else None for r in self.records(split)]
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return self.inputs.embedder or self._embedder_factory(self.policy.embedder)
+
+    def embeddings(self) -> dict[str, np.ndarray]:
+        """Semantic vectors of all three splits, in one space."""
+        return self._memo("embeddings", lambda: self._embed(self.embedder))
+
+    def lexical(self) -> dict[str, np.ndarray]:
+        """Character n-gram vectors: closeness in wording, for copies and near-copies."""
+        if "embeddings" in self._cache and isinstance(self.embedder, TfidfEmbedder):
+            return self._cache["embeddings"]
+        return self._memo("lexical", lambda: self._embed(TfidfEmbedder(seed=self.seed)))
+
+    def closest(self, space: str, a: str, b: str) -> Closest:
+        """Closest records between two splits in the 'semantic' or 'lexical' space."""
+        vectors = self.embeddings() if space == "semantic" else self.lexical()
+        return self._memo(("closest", space, a, b), lambda: closest(vectors[a], vectors[b]))
+
+    def detect(self, split: str, indices: Iterable[int]) -> dict[int, list[Span]]:
+        """PII spans the privacy detectors find in the given records of a split (cached per record)."""
+        from privacy.analyzer import detect_batch
+        from privacy.policy import PrivacyPolicy
+
+        indices = list(indices)
+        cache = self._detections.setdefault(split, {})
+        wanted = [i for i in indices if i not in cache]
+        if wanted:
+            policy = self.inputs.privacy_policy or PrivacyPolicy()
+            records = self.records(split)
+            jobs = [(i, name) for i in wanted for name in self.fields.text]
+            texts = [field_value(records[i], name) for i, name in jobs]
+            for i in wanted:
+                cache[i] = []
+            for (i, name), found in zip(jobs, detect_batch(self.inputs.analyzer, texts, policy)):
+                cache[i].extend(Span(name, r.entity_type, r.start, r.end, float(r.score)) for r in found)
+        return {i: cache[i] for i in indices}
+
+    def detected(self, split: str) -> dict[int, list[Span]]:
+        """Whatever detections earlier checks have already computed for a split."""
+        return dict(self._detections.get(split, {}))
+
+    def _embed(self, embedder: Embedder) -> dict[str, np.ndarray]:
+        vectors = embedder.embed([self.texts(split) for split in SPLITS])
+        return dict(zip(SPLITS, vectors))
+
+    def _memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = compute()
+        return self._cache[key]

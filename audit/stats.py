@@ -1,0 +1,111 @@
+"""Estimators with intervals: every audit figure is reported with its uncertainty, never bare."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def wilson(successes: int, trials: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (Wilson 1927), well-behaved at 0 and 1."""
+    if trials == 0:
+        return (0.0, 1.0)
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+    p = successes / trials
+    denominator = 1 + z * z / trials
+    centre = (p + z * z / (2 * trials)) / denominator
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def difference_interval(
+    successes_a: int, trials_a: int, successes_b: int, trials_b: int, confidence: float = 0.95
+) -> tuple[float, tuple[float, float]]:
+    """Difference of two proportions a − b with Newcombe's hybrid Wilson interval (Newcombe 1998,
+    method 10)."""
+    p_a = successes_a / trials_a if trials_a else 0.0
+    p_b = successes_b / trials_b if trials_b else 0.0
+    low_a, high_a = wilson(successes_a, trials_a, confidence)
+    low_b, high_b = wilson(successes_b, trials_b, confidence)
+    d = p_a - p_b
+    return d, (d - math.hypot(p_a - low_a, high_b - p_b), d + math.hypot(high_a - p_a, p_b - low_b))
+
+
+def auc(positives: np.ndarray, negatives: np.ndarray) -> float:
+    """P(score of a positive > score of a negative), ties counted half (Mann–Whitney U / n1·n0)."""
+    negatives = np.sort(np.asarray(negatives, dtype=float))
+    positives = np.asarray(positives, dtype=float)
+    below = np.searchsorted(negatives, positives, side="left")
+    not_above = np.searchsorted(negatives, positives, side="right")
+    return float((below + not_above).sum() / (2.0 * len(positives) * len(negatives)))
+
+
+def auc_with_ci(
+    positives: Sequence[float] | np.ndarray,
+    negatives: Sequence[float] | np.ndarray,
+    *,
+    confidence: float = 0.95,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+) -> tuple[float, tuple[float, float]]:
+    """AUC of an attack that scores positives (members) above negatives, with a stratified
+    percentile-bootstrap interval (Efron & Tibshirani 1993): each class is resampled on its own."""
+    positives = np.asarray(positives, dtype=float)
+    negatives = np.asarray(negatives, dtype=float)
+    if len(positives) == 0 or len(negatives) == 0:
+        raise ValueError("an AUC needs at least one positive and one negative score")
+    rng = np.random.default_rng(seed)
+    estimates = np.empty(n_bootstrap)
+    for b in range(n_bootstrap):
+        estimates[b] = auc(
+            positives[rng.integers(0, len(positives), len(positives))],
+            negatives[rng.integers(0, len(negatives), len(negatives))],
+        )
+    return auc(positives, negatives), percentile_interval(estimates, confidence)
+
+
+def percentile_interval(estimates: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(estimates, [tail, 100 - tail])
+    return (float(low), float(high))
+
+
+def tpr_at_fpr(positives: np.ndarray, negatives: np.ndarray, fpr: float = 0.01) -> float:
+    """Share of positives an attack flags when its threshold lets through only `fpr` of negatives
+    (Carlini et al., "Membership Inference Attacks From First Principles", S&P 2022)."""
+    threshold = np.quantile(np.asarray(negatives, dtype=float), 1 - fpr, method="higher")
+    return float(np.mean(np.asarray(positives, dtype=float) > threshold))
+
+
+def binomial_greater(successes: int, trials: int, p: float = 0.5) -> float:
+    """One-sided exact binomial test p-value: more successes than chance `p` would give."""
+    from scipy.stats import binomtest
+
+    if trials == 0:
+        return 1.0
+    return float(binomtest(successes, trials, p, alternative="greater").pvalue)
+
+
+def js_distance(p: np.ndarray, q: np.ndarray) -> float:
+    """Jensen–Shannon distance (base 2, so 0 = identical and 1 = disjoint) of two count vectors."""
+    from scipy.spatial.distance import jensenshannon
+
+    p = np.asarray(p, dtype=float)
+    q = np.asarray(q, dtype=float)
+    if p.sum() == 0 or q.sum() == 0:
+        return 1.0 if p.sum() != q.sum() else 0.0
+    return float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
+
+
+def bootstrap_interval(
+    values: np.ndarray, statistic, *, confidence: float = 0.95, n_bootstrap: int = 1000, seed: int = 0
+) -> tuple[float, float]:
+    """Percentile interval of `statistic` over resamples of `values` (rows)."""
+    rng = np.random.default_rng(seed)
+    n = len(values)
+    estimates = np.array([statistic(values[rng.integers(0, n, n)]) for _ in range(n_bootstrap)])
+    return percentile_interval(estimates, confidence)

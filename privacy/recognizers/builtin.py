@@ -1,0 +1,27 @@
+"""Presidio's own recognizers that Airlock keeps: checksummed or unambiguous formats.
+
+Left out on purpose: Presidio's phone, email and spaCy recognizers (Airlock has its own) and the
+loose country formats (US driver licence, bank and passport numbers) that fire on any digit run.
+"""
+
+from presidio_analyzer.predefined_recognizers import (
+    CreditCardRecognizer,
+    CryptoRecognizer,
+    DateRecognizer,
+    IbanRecognizer,
+    IpRecognizer,
+    MacAddressRecognizer,
+    MedicalLicenseRecognizer,
+    NhsRecognizer,
+    UkNinoRecognizer,
+    UrlRecognizer,
+    UsItinRecognizer,
+    UsSsnRecognizer,
+)
+
+from privacy.recognizers import register
+
+for _cls in (CreditCardRecognizer, CryptoRecognizer, DateRecognizer, IbanRecognizer, IpRecognizer,
+             MacAddressRecognizer, MedicalLicenseRecognizer, NhsRecognizer, UkNinoRecognizer,
+             UrlRecognizer, UsItinRecognizer, UsSsnRecognizer):
+    register(_cls)

@@ -1,0 +1,53 @@
+"""Organisations named with a legal form (Acme Holdings LLC, Schulz KG, Dufour S.A.R.L.) or as a
+partnership of surnames (Carroll, Reeves and Clark); spaCy's ORG covers the rest."""
+
+from __future__ import annotations
+
+import regex
+from presidio_analyzer import Pattern, PatternRecognizer
+
+from privacy.recognizers import register
+
+_LEGAL_FORMS = (r"Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|LLP|L\.P\.|PLC|plc|Corp\.?|Corporation"
+                r"|Co\.|Company|GmbH(?:\s*&\s*Co\.?\s*(?:KG|OHG))?|AG(?:\s*&\s*Co\.?\s*(?:KG|OHG))?|KGaA|KG"
+                r"|OHG|GbR|e\.\s?V\.|e\.\s?G\.|UG|S\.A\.R\.L\.|SARL|S\.A\.S\.|SAS|S\.A\.|SA|SNC|S\.L\.N\.E"
+                r"|S\.L\.|S\.Coop\.|SpA|S\.p\.A\.|s\.r\.l\.|S\.r\.l\.|Srl|SRL|SPA|B\.V\.|BV|N\.V\.|NV"
+                r"|Pty\.? Ltd\.?|A/S|AB|Oy|Group|Groep|Holdings?|Partners|Associates|Asociados|& Sons"
+                r"|and Sons|et Fils|e Figli|Hermanos|Stiftung|Bank|Insurance|Assurance|Versicherung"
+                r"|Clinic|Hospital|Klinikum|Foundation|Trust|Solutions|Technologies|Labs|Consulting"
+                r"|Logistics|Pharma|Healthcare|Ventures|Capital|Industries|Enterprises|Media|S\.Com\.|S\.A\.T\.|S\.C\.P\.?"
+                r"|(?i:y asociados|e hijos|e figli|und Söhne|& Cie\.?)")
+# Phrases after which a capitalised name is an employer or provider ("works at Klemt").
+_EMPLOYER_CUE = (r"(?i:work(?:s|ed|ing)?\s+(?:at|for)|employed\s+(?:by|at)|employer|company|insurer"
+                 r"|insurance\s+provider|vendor|supplier|contractor|bank|arbeitet\s+bei|travaille\s+chez"
+                 r"|trabaja\s+en)")
+_NOT_A_NAME = r"(?:The|A|An|Our|My|Your|Their|This|That|Dear|Hi|Hello|Re|From|To|At|In|On|For|With|And)"
+_NAME_WORD = rf"(?!{_NOT_A_NAME}\b)[A-ZÀ-Ý][\w'’.-]*"
+_JOIN = r"(?:,?\s+|\s*&\s*|\s+(?:and|und|et|y|e)\s+)"
+
+PATTERNS = [
+    Pattern("name_with_legal_form",
+            rf"\b{_NAME_WORD}(?:{_JOIN}{_NAME_WORD}){{0,3}},?\s+(?:{_LEGAL_FORMS})(?:\s+(?:{_LEGAL_FORMS}))?(?![\w])", 0.7),
+    Pattern("surname_partnership",
+            rf"\b{_NAME_WORD},\s+{_NAME_WORD},?\s+(?:and|&|und|et|y|e)\s+{_NAME_WORD}\b", 0.6),
+    Pattern("name_after_employer_cue",
+            rf"(?<=\b{_EMPLOYER_CUE}\s*:?\s+){_NAME_WORD}(?:(?:\s+|-){_NAME_WORD}){{0,3}}", 0.5),
+]
+
+
+@register
+class OrganizationRecognizer(PatternRecognizer):
+    """Company names by legal form; case-sensitive, so "the group" or "our bank" do not count."""
+
+    CONTEXT = ["company", "employer", "works", "vendor", "supplier", "insurer", "bank", "firm",
+               "client", "customer", "contractor", "agency"]
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(
+            supported_entity="ORGANIZATION",
+            name="OrganizationRecognizer",
+            supported_language=supported_language,
+            patterns=[Pattern(p.name, p.regex, p.score) for p in PATTERNS],
+            context=self.CONTEXT,
+            global_regex_flags=regex.DOTALL | regex.MULTILINE,
+        )

@@ -1,0 +1,90 @@
+"""Person names written in lowercase or capitals ("spoke to maria garcia", "PATIENT: JOHN SMITH").
+
+spaCy's NER relies on capitalisation, so it misses them. Tokens found in Faker's locale name lists
+are title-cased in a same-length copy of the text and only that copy gets a second NER pass; texts
+without such tokens cost nothing extra. A first-name + surname pair counts even without NER.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import regex
+from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from privacy.recognizers import register
+
+GAZETTEER_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "pt_BR", "nl_NL")
+# Names that are everyday words too: never candidates ("i will mark the bill").
+_EVERYDAY = frozenset("""
+will may mark bill grant rose june hope faith joy summer amber crystal ray dean hunter chase guy
+jack frank art don sue pat gene rob sandy dawn page long young king white brown green black hall
+wood bell may young hill park lane street baker cook hunt ward fox price rich love star sky case
+""".split())
+_WORD = regex.compile(r"\b[^\W\d_][\w'’-]*\b")
+
+
+def _name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    firsts: set[str] = set()
+    lasts: set[str] = set()
+    for locale in GAZETTEER_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attr in ("first_names", "first_names_male", "first_names_female"):
+            firsts.update(n.casefold() for n in getattr(provider, attr, ()))
+        lasts.update(n.casefold() for n in getattr(provider, "last_names", ()))
+    return frozenset(firsts), frozenset(lasts)
+
+
+def _common_words() -> frozenset[str]:
+    from faker.providers.lorem.en_US import Provider as Lorem
+
+    return frozenset(w.casefold() for w in Lorem.word_list) | STOP_WORDS
+
+
+@register
+class UncasedNameRecognizer(LocalRecognizer):
+    """Lowercase or all-caps names: gazetteer candidates confirmed by NER on a case-restored copy."""
+
+    def __init__(self, supported_language: str = "en"):
+        super().__init__(supported_entities=["PERSON"], supported_language=supported_language,
+                         name="UncasedNameRecognizer")
+
+    def load(self) -> None:
+        self.first_names, self.last_names = _name_lists()
+        self.common = _common_words() | _EVERYDAY
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        if nlp_artifacts is None or nlp_artifacts.nlp_engine is None:
+            return []
+        candidates = [m for m in _WORD.finditer(text) if self._candidate(m.group())]
+        if not candidates:
+            return []
+        restored = list(text)
+        for m in candidates:
+            titled = m.group().capitalize()
+            if len(titled) == len(m.group()):
+                restored[m.start():m.end()] = titled
+        nlp = nlp_artifacts.nlp_engine.get_nlp(self.supported_language)
+        doc = nlp("".join(restored))
+        results = [self._result(e.start_char, e.end_char, 0.8) for e in doc.ents
+                   if e.label_ in ("PERSON", "PER")
+                   and any(m.start() < e.end_char and e.start_char < m.end() for m in candidates)]
+        for first, last in zip(candidates, candidates[1:]):
+            if (text[first.end():last.start()] == " " and first.group().casefold() in self.first_names
+                    and last.group().casefold() in self.last_names):
+                results.append(self._result(first.start(), last.end(), 0.6))
+        return results
+
+    def _candidate(self, word: str) -> bool:
+        if not (word.islower() or (word.isupper() and len(word) > 1)):
+            return False
+        folded = word.casefold()
+        return ((folded in self.first_names or folded in self.last_names)
+                and folded not in self.common and len(folded) > 2)
+
+    def _result(self, start: int, end: int, score: float) -> RecognizerResult:
+        explanation = AnalysisExplanation(self.name, score, textual_explanation="case-restored NER / gazetteer")
+        return RecognizerResult("PERSON", start, end, score, analysis_explanation=explanation, recognition_metadata={
+            RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
+            RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})

@@ -1,0 +1,319 @@
+"""Scrubbing: detect PII in each record's fields, replace it with the operator the policy picks
+for its entity type, and report every replacement as a Finding (a fingerprint, never the value).
+
+Detection is the expensive part (~99% of the time), so it is what runs in batches and, for large
+inputs, in a pool of worker processes. Operators run in the parent, in record order: that keeps
+placeholder numbering (`<PERSON_1>` is the first person of the dataset) consistent and the
+vault in one place. The single-process path is the same code with an inline executor.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from presidio_anonymizer.entities import InvalidParamError, OperatorConfig
+from presidio_anonymizer.entities import RecognizerResult as SpanToReplace
+
+from privacy.errors import BadInput, PolicyError
+from privacy.fields import PlannedRecord, Unit, check_rules, plan_record
+from privacy.manifest import Finding, ManifestWriter
+from privacy.operators import CONTEXT, OPERATORS, OperatorContext, build_engine
+from privacy.policy import OperatorRule, PrivacyPolicy
+from privacy.records import dataset_format, read_records, write_records
+from privacy.vault import Vault, VaultEntry, VaultWriter
+
+__all__ = ["Finding", "ScrubSummary", "ScrubbedRecord", "Scrubber", "scrub_file"]
+
+BATCH_RECORDS = 64
+PARALLEL_MIN_BYTES = 256 * 1024  # roughly 800 records: below that, starting workers costs more
+FIELD_RULE_DETECTOR = "field rule"
+REPEAT_DETECTOR = "repeated in record"
+MIN_REPEATED_CHARS = 3  # shorter values ("Al", "5") would also match unrelated words
+
+ProgressFn = Any  # api.progress.ProgressFn: callback(done, total | None); privacy does not import api
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A span found by the analyzer, in a form that crosses process boundaries cheaply."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    detector: str
+
+
+@dataclass
+class ScrubbedRecord:
+    record: dict[str, Any]
+    findings: list[Finding]
+
+
+@dataclass(frozen=True)
+class ScrubSummary:
+    records: int
+    findings: int
+    by_entity: dict[str, int] = field(default_factory=dict)
+
+
+class Scrubber:
+    """Scrubs records under one policy and site key. One instance = one dataset: placeholder
+    numbers are shared by every record it scrubs. Surrogates, hashes and fingerprints depend only
+    on the site key, so they agree across instances and jobs."""
+
+    def __init__(self, policy: PrivacyPolicy, site_key: bytes, analyzer=None, vault_key: bytes | None = None):
+        check_rules(policy)
+        self.policy = policy
+        self.site_key = site_key
+        self.vault_key = vault_key
+        self._analyzer = analyzer
+        self._context = OperatorContext(site_key=site_key, vault_key=vault_key, locale=policy.surrogate_locale)
+        self._engine = build_engine()
+        self._operators = {"DEFAULT": self._operator_config("default_operator", policy.default_operator)}
+        for entity_type, rule in policy.operators.items():
+            self._operators[entity_type] = self._operator_config(f"operators.{entity_type}", rule)
+
+    def __repr__(self) -> str:
+        return f"Scrubber(policy_fields={len(self.policy.fields)})"
+
+    @property
+    def analyzer(self):
+        """The Presidio analyzer, built on first use (loading spaCy takes seconds)."""
+        if self._analyzer is None:
+            from privacy.analyzer import build_analyzer
+
+            self._analyzer = build_analyzer(self.policy)
+        return self._analyzer
+
+    def scrub(self, records: Iterable[dict[str, Any]], progress: ProgressFn | None = None, *,
+              workers: int = 1, total: int | None = None,
+              vault: VaultWriter | None = None) -> Iterator[ScrubbedRecord]:
+        """Scrub records lazily, in order. `workers` > 1 detects in that many processes;
+        `vault` receives the raw value of every finding, sealed."""
+        planned = (plan_record(record, number, self.policy) for number, record in enumerate(records, 1))
+        done = 0
+        for batch, detections in self._detect_batches(_batched(planned, BATCH_RECORDS), workers):
+            found = iter(detections)
+            for record in batch:
+                yield self._finish(record, found, vault)
+                done += 1
+                if progress:
+                    progress(done, total)
+
+    def scrub_text(self, text: str) -> tuple[str, list[Finding]]:
+        """Scrub one free text; findings carry an empty record id and field `text`."""
+        (spans,) = _detect(self.analyzer, [text], self.policy)
+        return self._anonymize(text, spans, "", 0, "text", None)
+
+    def _operator_config(self, where: str, rule: OperatorRule) -> OperatorConfig:
+        operator = OPERATORS.get(rule.operator)
+        if operator is None:
+            raise PolicyError(f"privacy.{where}.operator: unknown operator {rule.operator!r} "
+                              f"(known: {', '.join(sorted(OPERATORS))})")
+        unknown = sorted(set(rule.params) - operator.params)
+        if unknown:
+            raise PolicyError(f"privacy.{where}.params: unknown policy key {unknown[0]!r}")
+        params = {**rule.params, CONTEXT: self._context}
+        try:
+            operator().validate(params)
+        except InvalidParamError as error:
+            raise PolicyError(f"privacy.{where}: {error}") from None
+        return OperatorConfig(rule.operator, params)
+
+    def _detect_batches(self, batches: Iterator[list[PlannedRecord]], workers: int):
+        """(batch, detections of its text units) in input order, inline or from a process pool."""
+        if workers <= 1:
+            for batch in batches:
+                yield batch, _detect(self.analyzer, _texts(batch), self.policy)
+            return
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_worker, initargs=(self.policy.model_dump(),))
+        pending: deque = deque()
+        try:
+            for batch in batches:
+                pending.append((batch, pool.submit(_detect_in_worker, _texts(batch))))
+                if len(pending) >= 2 * workers:  # bounded: memory does not grow with the input
+                    batch, future = pending.popleft()
+                    yield batch, future.result()
+            while pending:
+                batch, future = pending.popleft()
+                yield batch, future.result()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _finish(self, planned: PlannedRecord, detections: Iterator[list[Detection]],
+                vault: VaultWriter | None) -> ScrubbedRecord:
+        findings: list[Finding] = []
+        found_spans = [next(detections) if unit.kind == "text" else _whole_value(unit) for unit in planned.units]
+        for unit, spans in zip(planned.units, _repeat_in_record(planned.units, found_spans)):
+            text, found = self._anonymize(unit.text, spans, planned.record_id, planned.number, unit.field, vault)
+            planned.fill(unit, text)
+            findings.extend(found)
+        return ScrubbedRecord(planned.skeleton, findings)
+
+    def _anonymize(self, text: str, spans: list[Detection], record_id: str, number: int, field_name: str,
+                   vault: VaultWriter | None) -> tuple[str, list[Finding]]:
+        if not spans:
+            return text, []
+        spans = _merge_adjacent(text, spans)
+        for span in spans:  # Presidio operates from the end; number instances in reading order
+            self._context.number(span.entity_type, text[span.start:span.end])
+        result = self._engine.anonymize(
+            text, [SpanToReplace(s.entity_type, s.start, s.end, s.score) for s in spans],
+            operators=dict(self._operators), merge_entities_with_spaces=False)
+        items = sorted(result.items, key=lambda item: item.start)
+        if len(items) != len(spans):
+            raise RuntimeError("the anonymizer merged spans it was given apart")
+        findings = []
+        for span, item in zip(spans, items):
+            raw = text[span.start:span.end]
+            fingerprint = self._context.fingerprint(raw)
+            findings.append(Finding(record_id, number, field_name, span.entity_type, span.start, span.end,
+                                    span.detector, round(float(span.score), 4), item.operator, fingerprint))
+            if vault is not None:
+                vault.add(VaultEntry(fingerprint, span.entity_type, item.operator, item.text, raw))
+        return result.text, findings
+
+
+def scrub_file(input: Path | str, output: Path | str, manifest: Path | None, scrubber: Scrubber,
+               progress: ProgressFn | None = None, workers: int | None = None,
+               vault: Path | None = None) -> ScrubSummary:
+    """Scrub a JSONL/CSV file (`-`: JSONL on stdin/stdout) into `output`, streaming.
+
+    Output, manifest and vault appear together or not at all: a bad record part-way leaves none
+    of them behind. `workers=None` picks a process pool for large files.
+    """
+    if vault is not None and scrubber.vault_key is None:
+        raise PolicyError("the vault needs the vault key")
+    name = "stdin" if str(input) == "-" else Path(input).name
+    workers = _auto_workers(input) if workers is None else workers
+    records = read_records(input, scrubber.policy.max_record_bytes)
+    by_entity: Counter[str] = Counter()
+    count = 0
+    with ExitStack() as stack:
+        manifest_writer = stack.enter_context(ManifestWriter(manifest, scrubber.site_key)) if manifest else None
+        vault_writer = stack.enter_context(Vault(vault, scrubber.vault_key).writer()) if vault else None
+
+        def scrubbed() -> Iterator[dict[str, Any]]:
+            nonlocal count
+            for item in scrubber.scrub(records, progress, workers=workers, total=_count_records(input),
+                                       vault=vault_writer):
+                if manifest_writer:
+                    manifest_writer.add(item.findings)
+                by_entity.update(f.entity_type for f in item.findings)
+                count += 1
+                yield item.record
+            if count == 0:  # raised inside the writer's block, so no output file is left
+                raise BadInput(f"{name}: the input holds no records")
+
+        write_records(output, scrubbed())
+    return ScrubSummary(records=count, findings=sum(by_entity.values()), by_entity=dict(sorted(by_entity.items())))
+
+
+def _auto_workers(input: Path | str) -> int:
+    if str(input) == "-" or not Path(input).is_file() or Path(input).stat().st_size < PARALLEL_MIN_BYTES:
+        return 1
+    return min(len(os.sched_getaffinity(0)), 8)
+
+
+def _count_records(input: Path | str) -> int | None:
+    """Lines of a JSONL file (for a progress total); unknown for streams and CSV."""
+    if str(input) == "-" or dataset_format(input) != "jsonl" or not Path(input).is_file():
+        return None
+    with Path(input).open("rb") as raw:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: raw.read(1 << 20), b""))
+
+
+def _batched(items: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _texts(batch: list[PlannedRecord]) -> list[str]:
+    return [unit.text for record in batch for unit in record.units if unit.kind == "text"]
+
+
+def _whole_value(unit: Unit) -> list[Detection]:
+    if not unit.text.strip():
+        return []
+    return [Detection(unit.entity, 0, len(unit.text), 1.0, FIELD_RULE_DETECTOR)]
+
+
+def _repeat_in_record(units: list[Unit], found: list[list[Detection]]) -> list[list[Detection]]:
+    """Also replace every other occurrence, in the record's free text, of a value found once.
+
+    NER may tag "Ada Lovelace" in one sentence and miss her in the next; a value found anywhere in
+    the record (a structured email column included) is treated as found everywhere in it.
+    """
+    values: dict[str, Detection] = {}
+    for unit, spans in zip(units, found):
+        for span in spans:
+            raw = unit.text[span.start:span.end]
+            if sum(c.isalnum() for c in raw) >= MIN_REPEATED_CHARS:
+                values.setdefault(raw.casefold(), span)
+    if not values:
+        return found
+    alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+    repeated = []
+    for unit, spans in zip(units, found):
+        extra = []
+        if unit.kind == "text":
+            for match in pattern.finditer(unit.text):
+                source = values.get(match.group(0).casefold())
+                if source and not any(s.start == match.start() and s.end == match.end() for s in spans):
+                    extra.append(Detection(source.entity_type, match.start(), match.end(), source.score,
+                                           REPEAT_DETECTOR))
+        repeated.append(spans + extra)
+    return repeated
+
+
+def _merge_adjacent(text: str, spans: list[Detection]) -> list[Detection]:
+    """One span for neighbours of the same type with only spaces between them ("John" "Smith"),
+    and for any overlap the analyzer left (a union: dropping part of a span would leak it)."""
+    merged: list[Detection] = []
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+        last = merged[-1] if merged else None
+        if last and (span.start < last.end or (
+                span.entity_type == last.entity_type and not text[last.end:span.start].strip(" "))):
+            merged[-1] = replace(last, end=max(last.end, span.end), score=max(last.score, span.score))
+        else:
+            merged.append(span)
+    return merged
+
+
+def _detect(analyzer, texts: list[str], policy: PrivacyPolicy) -> list[list[Detection]]:
+    from privacy.analyzer import detect_batch
+
+    if not texts:
+        return []
+    return [[Detection(r.entity_type, r.start, r.end, float(r.score),
+                       (r.recognition_metadata or {}).get("recognizer_name", "unknown")) for r in results]
+            for results in detect_batch(analyzer, texts, policy)]
+
+
+# Each worker process builds its analyzer once, in the pool's initializer.
+_worker: dict[str, Any] = {}
+
+
+def _start_worker(policy_data: dict[str, Any]) -> None:
+    from privacy.analyzer import build_analyzer
+
+    _worker["policy"] = PrivacyPolicy.model_validate(policy_data)
+    _worker["analyzer"] = build_analyzer(_worker["policy"])
+
+
+def _detect_in_worker(texts: list[str]) -> list[list[Detection]]:
+    return _detect(_worker["analyzer"], texts, _worker["policy"])

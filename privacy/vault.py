@@ -1,0 +1,161 @@
+"""The optional vault: raw values encrypted (AES-256-GCM) under the vault key, for authorized
+re-identification. Without the vault key the file reveals nothing, not even the fingerprints.
+
+Line 1 is a header naming the key by its key_id; every further line is one sealed entry
+(fingerprint, entity type, operator, replacement, raw value), written once per distinct value
+and replacement.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from privacy.errors import BadInput, PolicyError
+from privacy.fingerprint import key_id
+from privacy.operators import decrypt_token
+from privacy.operators.encrypt import TOKEN
+from privacy.records import atomic_output
+
+VERSION = 1
+_AAD = b"airlock vault v1"
+# Replacements that name one value: a placeholder, a keyed hash, a surrogate. Masks and redactions
+# are not reversible by lookup; encrypted tokens are opened with the key itself.
+REVERSIBLE_BY_LOOKUP = frozenset({"placeholder", "hash", "surrogate"})
+
+
+@dataclass(frozen=True)
+class VaultEntry:
+    fingerprint: str
+    entity_type: str
+    operator: str
+    replacement: str
+    value: str
+
+    def __repr__(self) -> str:  # a stray log line must not print the raw value
+        return f"VaultEntry(fingerprint={self.fingerprint[:12]}…, entity_type={self.entity_type})"
+
+
+class VaultWriter:
+    """Appends sealed entries; the file appears only when the block ends without error."""
+
+    def __init__(self, path: Path, key: bytes):
+        self._aead = AESGCM(key)
+        self._header = {"vault": {"version": VERSION, "key_id": key_id(key), "cipher": "AES-256-GCM"}}
+        self._atomic = atomic_output(path)
+        self._out: IO[str] | None = None
+        self._seen: set[tuple[str, str, str]] = set()
+
+    def __enter__(self) -> VaultWriter:
+        self._out = self._atomic.__enter__()
+        self._out.write(json.dumps(self._header) + "\n")
+        return self
+
+    def __exit__(self, *exc_info) -> bool | None:
+        return self._atomic.__exit__(*exc_info)
+
+    def add(self, entry: VaultEntry) -> None:
+        key = (entry.entity_type, entry.fingerprint, entry.replacement)  # a surrogate keeps each format
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        nonce = os.urandom(12)
+        sealed = self._aead.encrypt(nonce, json.dumps(asdict(entry)).encode("utf-8"), _AAD)
+        line = {"nonce": _b64(nonce), "sealed": _b64(sealed)}
+        self._out.write(json.dumps(line) + "\n")
+
+
+class Vault:
+    """A vault file and its key: write one while scrubbing, read it to re-identify."""
+
+    def __init__(self, path: str | Path, key: bytes):
+        self.path = Path(path)
+        self._key = key
+
+    def __repr__(self) -> str:
+        return f"Vault({self.path.name!r})"
+
+    def writer(self) -> VaultWriter:
+        return VaultWriter(self.path, self._key)
+
+    def entries(self) -> Iterator[VaultEntry]:
+        """Every entry; PolicyError if the key does not open the vault."""
+        if not self.path.is_file():
+            raise BadInput(f"{self.path.name}: no such vault")
+        aead = AESGCM(self._key)
+        with self.path.open("rb") as lines:
+            for number, raw in enumerate(lines, 1):
+                try:
+                    line = json.loads(raw.decode("utf-8"))
+                except (UnicodeDecodeError, json.JSONDecodeError):
+                    raise BadInput(f"{self.path.name}: line {number}: not valid JSON") from None
+                if number == 1:
+                    self._check_header(line)
+                    continue
+                try:
+                    plain = aead.decrypt(_unb64(line["nonce"]), _unb64(line["sealed"]), _AAD)
+                except (InvalidTag, KeyError, TypeError, ValueError):
+                    raise PolicyError(f"{self.path.name}: line {number}: does not open with this vault key") from None
+                yield VaultEntry(**json.loads(plain))
+
+    def lookup(self, fingerprint: str) -> list[VaultEntry]:
+        return [entry for entry in self.entries() if entry.fingerprint == fingerprint]
+
+    def reidentifier(self) -> Reidentifier:
+        return Reidentifier(list(self.entries()), self._key)
+
+    def _check_header(self, line: Any) -> None:
+        header = line.get("vault") if isinstance(line, dict) else None
+        if not isinstance(header, dict) or header.get("version") != VERSION:
+            raise BadInput(f"{self.path.name}: line 1: not an Airlock vault header (version {VERSION})")
+        if header.get("key_id") != key_id(self._key):
+            raise PolicyError(f"{self.path.name}: the vault was made with another vault key")
+
+
+class Reidentifier:
+    """Puts raw values back into scrubbed text: placeholders, keyed hashes and surrogates by lookup,
+    `enc:` tokens by decryption."""
+
+    def __init__(self, entries: list[VaultEntry], key: bytes):
+        self._key = key
+        self._values = {e.replacement: e.value for e in entries
+                        if e.operator in REVERSIBLE_BY_LOOKUP and e.replacement}
+        tokens = sorted(self._values, key=len, reverse=True)
+        alternatives = [TOKEN.pattern] + [re.escape(t) for t in tokens]
+        self._pattern = re.compile("|".join(alternatives))
+
+    def text(self, text: str) -> str:
+        return self._pattern.sub(self._replace, text)
+
+    def value(self, value: Any) -> Any:
+        """Re-identify every string inside a record value (objects and lists walked)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {k: self.value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value
+
+    def _replace(self, match: re.Match) -> str:
+        token = match.group(0)
+        if token.startswith("enc:"):
+            return decrypt_token(self._key, token)
+        return self._values.get(token, token)
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)

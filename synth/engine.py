@@ -1,0 +1,139 @@
+"""One engine around `llama_cpp.Llama`: load a model once, complete prompts reproducibly.
+
+Defaults follow FIELD-NOTES: one thread for generation and for batch (prompt) decoding, because
+OpenMP threads spin and collapse throughput when another process is busy on the same cores.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from privacy.errors import ModelError
+from synth.store import ModelInfo
+
+
+class RuntimeSettings(BaseModel):
+    """How the model runs: context size, CPU threads, GPU offload (-1 = all layers), chat format."""
+
+    model_config = ConfigDict(extra="forbid")
+    n_ctx: int = Field(2048, ge=256)
+    n_threads: int = Field(1, ge=1)
+    n_threads_batch: int | None = Field(None, ge=1)
+    n_gpu_layers: int = Field(0, ge=-1)
+    chat_format: str | None = None
+
+
+class Sampling(BaseModel):
+    """Sampling settings; recorded in every record's provenance."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = Field(0.7, ge=0, le=2)
+    top_k: int = Field(40, ge=0)
+    top_p: float = Field(0.9, gt=0, le=1)
+    min_p: float = Field(0.05, ge=0, le=1)
+    repeat_penalty: float = Field(1.1, ge=1, le=2)
+    max_tokens: int = Field(96, ge=1, le=4096)
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    finish_reason: str
+    constrained: bool = False
+
+
+Messages = list[dict[str, str]]
+
+
+class Engine:
+    """A loaded model. Each call starts from an empty context, so output depends only on
+    (prompt, sampling, seed) and never on what the engine did before."""
+
+    def __init__(self, model: ModelInfo, runtime: RuntimeSettings | None = None):
+        self.model = model
+        self.runtime = runtime or RuntimeSettings()
+        if not model.has_chat_template and not self.runtime.chat_format:
+            self.runtime = self.runtime.model_copy(update={"chat_format": "chatml"})
+        import llama_cpp
+
+        rt = self.runtime
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(model.path),
+                n_ctx=rt.n_ctx,
+                n_threads=rt.n_threads,
+                n_threads_batch=rt.n_threads_batch or rt.n_threads,
+                n_gpu_layers=rt.n_gpu_layers,
+                chat_format=rt.chat_format,
+                verbose=False,
+            )
+        except (ValueError, RuntimeError, OSError):
+            raise ModelError(f"model {model.name!r}: llama.cpp could not load {model.path.name}") from None
+        self._grammars: dict[str, Any] = {}
+
+    def complete(
+        self,
+        messages: Messages | str,
+        sampling: Sampling,
+        seed: int,
+        schema: dict | None = None,
+        stop: list[str] | None = None,
+    ) -> Completion:
+        """Chat messages (the model's own template) or a raw prompt → text.
+
+        With `schema`, decoding is constrained by a JSON-schema grammar: always valid, but slow.
+        """
+        self.llm.reset()
+        args = dict(
+            temperature=sampling.temperature,
+            top_k=sampling.top_k,
+            top_p=sampling.top_p,
+            min_p=sampling.min_p,
+            repeat_penalty=sampling.repeat_penalty,
+            max_tokens=sampling.max_tokens,
+            seed=seed,
+            stop=stop or [],
+        )
+        if schema is not None:
+            args["grammar"] = self._grammar(schema)
+        try:
+            if isinstance(messages, str):
+                out = self.llm.create_completion(messages, **args)
+                text = out["choices"][0]["text"]
+            else:
+                out = self.llm.create_chat_completion(messages, **args)
+                text = out["choices"][0]["message"]["content"] or ""
+        except ValueError as error:  # e.g. the prompt does not fit in n_ctx
+            raise ModelError(f"model {self.model.name!r}: generation failed ({error})") from None
+        usage = out["usage"]
+        return Completion(
+            text=text,
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
+            finish_reason=out["choices"][0]["finish_reason"] or "stop",
+            constrained=schema is not None,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _grammar(self, schema: dict):
+        key = json.dumps(schema, sort_keys=True)
+        if key not in self._grammars:
+            from llama_cpp import LlamaGrammar
+
+            self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
+        return self._grammars[key]
+
+    def close(self) -> None:
+        self.llm.close()
+
+    def describe(self) -> dict:
+        return {"model": self.model.name, "model_sha256": self.model.sha256, "runtime": self.runtime.model_dump()}
+

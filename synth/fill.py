@@ -1,0 +1,87 @@
+"""Placeholders in generated text become fresh surrogates, with exact character offsets.
+
+Synthesis never holds source values, so a surrogate here is drawn from a seed derived from the
+record's seed: the same placeholder in one record gets the same value, and a job is reproducible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from faker import Faker
+
+from privacy.placeholders import PLACEHOLDER
+from privacy.surrogates import surrogate_from, surrogate_types
+from synth.seeds import derive_seed
+
+# Types a small model invents for placeholders, mapped to the type the privacy stage uses.
+ALIASES = {
+    "NAME": "PERSON", "FIRST_NAME": "PERSON", "LAST_NAME": "PERSON", "CUSTOMER": "PERSON", "PATIENT": "PERSON",
+    "DATE": "DATE_TIME", "TIME": "DATE_TIME", "EMAIL": "EMAIL_ADDRESS", "PHONE": "PHONE_NUMBER",
+    "CITY": "LOCATION", "COMPANY": "ORGANIZATION", "ORG": "ORGANIZATION", "ZIP": "ZIP_CODE", "MRN": "MEDICAL_RECORD_NUMBER",
+}
+
+
+def known_type(entity_type: str) -> str | None:
+    """The surrogate type for a placeholder type, or None if it is not one we can fill."""
+    entity_type = ALIASES.get(entity_type, entity_type)
+    return entity_type if entity_type in surrogate_types() else None
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    label: str
+
+    def as_dict(self) -> dict:
+        return {"start": self.start, "end": self.end, "label": self.label}
+
+
+class Filler:
+    """Fills placeholders for one record; one Faker per locale, re-seeded per value."""
+
+    def __init__(self, locale: str = "en_US"):
+        self._faker = Faker(locale)
+        self._values: dict[str, str] = {}
+        self._seed = 0
+
+    def start_record(self, seed: int) -> None:
+        """Forget the previous record's values; the same placeholder within a record keeps its value."""
+        self._values = {}
+        self._seed = seed
+
+    def _value(self, entity_type: str, token: str) -> str:
+        if token not in self._values:
+            self._faker.seed_instance(derive_seed(self._seed, "fill", token))
+            self._values[token] = surrogate_from(self._faker, entity_type)
+        return self._values[token]
+
+    def fill(self, text: str) -> tuple[str, list[Span]]:
+        """The filled text and the span of every inserted value in it."""
+        parts: list[str] = []
+        spans: list[Span] = []
+        length = 0
+        last = 0
+        for match in PLACEHOLDER.finditer(text):
+            before = text[last : match.start()]
+            parts.append(before)
+            length += len(before)
+            entity_type = known_type(match.group(1)) or match.group(1)
+            value = self._value(entity_type, match.group(0))
+            spans.append(Span(length, length + len(value), entity_type))
+            parts.append(value)
+            length += len(value)
+            last = match.end()
+        parts.append(text[last:])
+        return "".join(parts), spans
+
+    def fill_all(self, value: object) -> object:
+        """Every string inside a JSON value, filled."""
+        if isinstance(value, str):
+            return self.fill(value)[0]
+        if isinstance(value, dict):
+            return {k: self.fill_all(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.fill_all(v) for v in value]
+        return value

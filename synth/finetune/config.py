@@ -1,0 +1,47 @@
+"""What a fine-tuning run is asked to do: one validated object the CLI, the pipeline and tests share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FinetuneConfig(BaseModel):
+    """LoRA fine-tuning of a GGUF base model, with differential privacy when `dp` is set.
+
+    Without DP the model is labelled as trained without a guarantee. `delta` defaults to 1/n^1.1
+    for n privacy units. `batch_size` is the expected (Poisson) batch under DP. Rendering fields
+    (`text_fields`, `label_field`, `id_field`, `noun`) mean what they mean to `airlock synth`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    dp: bool = False
+    epsilon: float = Field(8.0, gt=0, le=100)
+    delta: float | None = Field(None, gt=0, lt=1)
+    accountant: Literal["rdp", "prv"] = "rdp"
+    clip_norm: float = Field(1.0, gt=0)
+    epochs: int = Field(2, ge=1, le=1000)
+    batch_size: int = Field(8, ge=1, le=1024)
+    learning_rate: float = Field(2e-3, gt=0, le=1)
+    lora_r: int = Field(8, ge=1, le=256)
+    lora_alpha: float | None = Field(None, gt=0)  # None: 2 × lora_r
+    max_length: int = Field(128, ge=16, le=8192)
+    seed: int = 0
+    # Which record field names the person a record is about; records of one person then count
+    # as one privacy unit (one of them is trained on).
+    privacy_unit: str | None = None
+    text_fields: list[str] | None = None
+    label_field: str | None = None
+    id_field: str = "id"
+    noun: str = "record"
+    checkpoint_dir: Path | None = None  # None: no checkpoints, no resume
+    checkpoint_every: int = Field(10, ge=1)
+    restart: bool = False  # discard a checkpoint of a different run instead of refusing
+    threads: int | None = Field(None, ge=1)  # torch CPU threads; None: torch's default
+
+    @property
+    def alpha(self) -> float:
+        return self.lora_alpha or 2.0 * self.lora_r

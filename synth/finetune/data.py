@@ -1,0 +1,123 @@
+"""Training text: the generator's own "write one record" request, answered by a scrubbed record.
+
+Requests are built by synth's context and few-shot message builder with zero examples, so the
+fine-tuned model is asked at generation time exactly what it learned to answer. Tokens come from
+llama.cpp's vocabulary of the base GGUF — the tokenizer that reads those prompts at generation
+time and that the model-level audit scores with — so training, generation and audit agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from privacy.errors import BadInput, ModelError
+
+# Tokens an answer needs at the least beyond its prompt; below this, training learns nothing.
+MIN_ANSWER_TOKENS = 8
+
+
+@dataclass(frozen=True)
+class Example:
+    number: int  # 1-based record number in the caller's input
+    messages: list[dict]  # system prompt + request: what the generator sends
+    answer: str  # the record as the generator should reply
+
+
+@dataclass(frozen=True)
+class Encoded:
+    number: int
+    ids: list[int]
+    n_prompt: int  # ids[n_prompt:] are the answer tokens the loss is taken over
+
+
+def render_examples(
+    records: list[dict],
+    text_fields: list[str] | None = None,
+    label_field: str | None = None,
+    id_field: str = "id",
+    noun: str = "record",
+) -> tuple[list[Example], dict]:
+    """One example per record, and the prompt format (for provenance and for the generator)."""
+    from synth.generate import SynthRequest, _context
+    from synth.modes import Task, get_mode
+    from synth.modes._shared import answer_text, fewshot_messages
+
+    mode = get_mode("fewshot")
+    request = SynthRequest(mode=mode.name, text_fields=text_fields, label_field=label_field, id_field=id_field, noun=noun)
+    ctx = _context(records, request, mode)
+    examples = []
+    for number, record in enumerate(records, 1):
+        conditions = ctx.view.conditions(record)
+        try:
+            answer = answer_text(ctx, record)
+        except KeyError:
+            raise BadInput(f"record {number}: text field {ctx.view.text_fields[0]!r} is missing") from None
+        if not isinstance(answer, str) or not answer.strip():
+            raise BadInput(f"record {number}: nothing to train on (empty text)")
+        examples.append(Example(number, fewshot_messages(ctx, Task(0, conditions, [])), answer))
+    prompt_format = {
+        "templates": mode.template_version,
+        "what": ctx.what,
+        "text_fields": ctx.view.text_fields,
+        "condition_fields": ctx.view.condition_fields,
+        "structured": ctx.structured,
+        "fields": ctx.fields,
+        "examples_in_prompt": 0,
+    }
+    return examples, prompt_format
+
+
+class Tokenizer:
+    """llama.cpp's vocabulary of a GGUF file and its chat template (ChatML when it has none)."""
+
+    def __init__(self, model_path: Path):
+        import llama_cpp
+        from llama_cpp.llama_chat_format import CHATML_CHAT_TEMPLATE, Jinja2ChatFormatter
+
+        try:
+            self._vocab = llama_cpp.Llama(model_path=str(model_path), vocab_only=True, verbose=False)
+        except (ValueError, RuntimeError, OSError):
+            raise ModelError(f"llama.cpp could not read the vocabulary of {Path(model_path).name}") from None
+        template = self._vocab.metadata.get("tokenizer.chat_template") or CHATML_CHAT_TEMPLATE
+        self.eos = self._vocab.token_eos()
+        eos_text = self._piece(self.eos)
+        bos_text = self._piece(self._vocab.token_bos())
+        self._prompt = Jinja2ChatFormatter(template, eos_text, bos_text, add_generation_prompt=True)
+        self._full = Jinja2ChatFormatter(template, eos_text, bos_text, add_generation_prompt=False)
+
+    def _piece(self, token: int) -> str:
+        return self._vocab.detokenize([token], special=True).decode("utf-8", errors="replace") if token >= 0 else ""
+
+    def tokenize(self, text: str) -> list[int]:
+        return self._vocab.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def encode(self, example: Example, max_length: int) -> Encoded:
+        """Prompt + answer tokens, the answer ending at the end-of-turn token; cut to `max_length`."""
+        prompt = self.tokenize(self._prompt(messages=example.messages).prompt)
+        answered = [*example.messages, {"role": "assistant", "content": example.answer}]
+        ids = self.tokenize(self._full(messages=answered).prompt)
+        n_prompt = next((i for i, (a, b) in enumerate(zip(prompt, ids)) if a != b), len(prompt))
+        if self.eos in ids[n_prompt:]:  # drop what the template writes after the end of the turn
+            ids = ids[: len(ids) - ids[::-1].index(self.eos)]
+        if n_prompt + MIN_ANSWER_TOKENS > max_length:
+            raise BadInput(
+                f"record {example.number}: the request alone takes {n_prompt} tokens; "
+                f"raise --max-length to at least {n_prompt + 4 * MIN_ANSWER_TOKENS}"
+            )
+        return Encoded(example.number, ids[:max_length], n_prompt)
+
+    def close(self) -> None:
+        self._vocab.close()
+
+
+def dataset_fingerprint(records: list[dict]) -> str:
+    """SHA-256 over the sorted hashes of the records: the same set of records, in any order, gives
+    the same fingerprint; it identifies the training data without containing any of it."""
+    hashes = sorted(
+        hashlib.sha256(json.dumps(r, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+        for r in records
+    )
+    return hashlib.sha256("\n".join(hashes).encode()).hexdigest()

@@ -1,0 +1,100 @@
+"""What the example-driven modes (fewshot, classify, rare, summarize, ner) share: rotating
+example sets and the few-shot chat in which each example is an earlier answer of the model."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from synth.modes import Draft, Generate, Reject, Task
+from synth.quality import clean, trim_to_sentence
+from synth.structured import SchemaViolation, parse_record
+from synth.templates import render_record_request, system_prompt
+
+if TYPE_CHECKING:
+    from synth.generate import SynthContext
+
+
+def plan_examples(ctx: SynthContext, pool: list[int], targets: list | None = None) -> list[Task]:
+    """One task per output: an anchor record (its conditions become the target's) plus k-1 more
+    examples with the same conditions where the pool has them. With `targets` (label values), the
+    anchor is drawn from records of that label."""
+    view, n = ctx.view, ctx.request.n
+    by_conditions: dict[str, list[int]] = {}
+    for i in pool:
+        by_conditions.setdefault(_key(view.conditions(view.records[i])), []).append(i)
+    order: list[int] = []
+    tasks = []
+    for slot in range(n):
+        if targets is None:
+            if not order:
+                order = ctx.rng.sample(pool, len(pool))
+            anchor = order.pop()
+        else:
+            label_pool = [i for i in pool if view.records[i].get(view.label_field) == targets[slot]]
+            anchor = ctx.rng.choice(label_pool)
+        conditions = view.conditions(view.records[anchor])
+        peers = by_conditions[_key(conditions)]
+        examples = ctx.rotation.draw(peers if len(peers) >= ctx.request.k else pool, first=anchor)
+        ctx.rng.shuffle(examples)
+        tasks.append(Task(slot, conditions, examples))
+    return tasks
+
+
+def _key(conditions: dict) -> str:
+    return json.dumps(conditions, sort_keys=True, default=str)
+
+
+def request_text(ctx: SynthContext, conditions: dict) -> str:
+    view = ctx.view
+    fields = ctx.fields if ctx.structured else None
+    return render_record_request(view.noun_for(conditions), view.shown_conditions(conditions), fields)
+
+
+def answer_text(ctx: SynthContext, record: dict) -> str:
+    """An example record written the way the model should answer."""
+    if ctx.structured:
+        return json.dumps({f: record[f] for f in ctx.fields if f in record}, ensure_ascii=False)
+    return record[ctx.view.text_fields[0]]
+
+
+def fewshot_messages(ctx: SynthContext, task: Task, request: str | None = None) -> list[dict]:
+    """System prompt, then each example as a request answered by that example, then the request."""
+    view = ctx.view
+    messages = [{"role": "system", "content": system_prompt(ctx.what)}]
+    for i in task.sources:
+        record = view.records[i]
+        messages.append({"role": "user", "content": request_text(ctx, view.conditions(record))})
+        messages.append({"role": "assistant", "content": answer_text(ctx, record)})
+    messages.append({"role": "user", "content": request or request_text(ctx, task.conditions)})
+    return messages
+
+
+def text_reply(completion) -> str:
+    """The reply as free text; a reply cut off by max_tokens keeps its complete sentences."""
+    text = clean(completion.text)
+    if completion.finish_reason == "length":
+        text = trim_to_sentence(text)
+        if text is None:
+            raise Reject("truncated")
+    return text
+
+
+def record_reply(ctx: SynthContext, task: Task, generate: Generate, messages: list[dict]) -> Draft:
+    """Ask for one record; structured replies are parsed, validated and label-checked."""
+    view = ctx.view
+    if not ctx.structured:
+        text = text_reply(generate(messages))
+        return Draft({view.text_fields[0]: text}, [text])
+    completion = generate(messages, schema=ctx.schema)
+    try:
+        body = parse_record(completion.text, ctx.schema)
+    except SchemaViolation as error:
+        raise Reject(str(error)) from None
+    for name, value in task.conditions.items():
+        if name in body and body[name] != value:
+            raise Reject("label_mismatch")
+    texts = [body[f] for f in view.text_fields if isinstance(body.get(f), str)]
+    if not texts:
+        texts = [v for v in body.values() if isinstance(v, str)]
+    return Draft(body, texts)

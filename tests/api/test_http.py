@@ -1,0 +1,189 @@
+"""The HTTP API through real requests on real databases: keys, roles, limits, problem documents."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from api import jobs
+from tests.api.conftest import auth
+
+PLANTED = "Zebulon Quarrington-Vance"  # content that must never come back in an error or a log
+RECORDS = b"".join(
+    json.dumps({"id": f"R-{i}", "kind": "note", "label": "a", "text": f"{PLANTED} called about order {i}."}).encode() + b"\n"
+    for i in range(3)
+)
+JSONL = {"Content-Type": "application/x-ndjson"}
+
+
+def _submit(client, keys, who="submitter", body=RECORDS, headers=JSONL, params=None):
+    return client.post("/v1/jobs", content=body, headers={**headers, **auth(keys, who)}, params=params)
+
+
+def _is_problem(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["status"] == status and body["title"] and "request_id" in body
+    assert PLANTED not in response.text and "Zebulon" not in response.text
+    return body
+
+
+def test_health_needs_no_key_but_everything_else_does(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert "/v1/jobs" in client.get("/openapi.json").json()["paths"]
+    for method, path in [("GET", "/v1/jobs"), ("GET", "/v1/models"), ("GET", "/v1/audit-log"), ("GET", "/metrics"),
+                         ("POST", "/v1/scrub"), ("POST", "/v1/jobs")]:
+        response = client.request(method, path)
+        _is_problem(response, 401)
+        assert response.headers["www-authenticate"] == "Bearer"
+    _is_problem(client.get("/v1/jobs", headers={"Authorization": "Bearer ak_000000000000_nope"}), 401)
+
+
+def test_revoked_keys_stop_working(client, keys, app):
+    from api.keys import revoke_key
+
+    assert client.get("/v1/jobs", headers=auth(keys, "auditor")).status_code == 200
+    revoke_key(app.state.engine, keys["auditor"][0].key_id)
+    _is_problem(client.get("/v1/jobs", headers=auth(keys, "auditor")), 401)
+
+
+ROLES = ("submitter", "reviewer", "auditor", "admin")
+MATRIX = [  # (method, path, roles allowed)
+    ("GET", "/v1/models", set(ROLES)),
+    ("GET", "/v1/audit-log", {"auditor", "admin"}),
+    ("GET", "/v1/audit-log/verify", {"auditor", "admin"}),
+    ("GET", "/metrics", {"auditor", "admin"}),
+    ("GET", "/v1/jobs", set(ROLES)),
+    ("GET", "/v1/jobs/{id}", set(ROLES)),
+    ("GET", "/v1/jobs/{id}/report", set(ROLES)),
+    ("POST", "/v1/jobs/{id}/approve", {"reviewer", "admin"}),
+    ("POST", "/v1/jobs/{id}/reject", {"reviewer", "admin"}),
+    ("GET", "/v1/jobs/{id}/release", {"submitter", "admin"}),
+    ("POST", "/v1/scrub", {"submitter", "admin"}),
+    ("POST", "/v1/jobs", {"submitter", "admin"}),
+]
+
+
+def test_the_role_matrix_is_enforced(client, keys):
+    job_id = _submit(client, keys).json()["id"]
+    for method, path, allowed in MATRIX:
+        for role in ROLES:
+            body = {"content": RECORDS, "headers": {**JSONL, **auth(keys, role)}} if path == "/v1/jobs" and method == "POST" \
+                else {"json": {}, "headers": auth(keys, role)}
+            response = client.request(method, path.format(id=job_id), **body)
+            if role in allowed:
+                assert response.status_code not in (401, 403), (method, path, role, response.text)
+            else:
+                assert _is_problem(response, 403)["detail"] == f"the {role} role may not do this", (method, path, role)
+
+
+def test_submitters_see_only_their_own_jobs(client, keys):
+    job_id = _submit(client, keys).json()["id"]
+    _is_problem(client.get(f"/v1/jobs/{job_id}", headers=auth(keys, "other_submitter")), 404)
+    assert client.get("/v1/jobs", headers=auth(keys, "other_submitter")).json() == {"jobs": []}
+    assert [j["id"] for j in client.get("/v1/jobs", headers=auth(keys, "submitter")).json()["jobs"]] == [job_id]
+    assert client.get(f"/v1/jobs/{job_id}", headers=auth(keys, "reviewer")).json()["state"] == jobs.QUEUED
+    _is_problem(client.get("/v1/jobs/nope", headers=auth(keys, "admin")), 404)
+
+
+def test_a_submitted_job_is_queued_and_its_upload_held_encrypted(client, keys, settings, app):
+    response = _submit(client, keys, params={"n": 4, "seed": 3})
+    assert response.status_code == 202
+    job = response.json()
+    assert response.headers["location"] == f"/v1/jobs/{job['id']}"
+    assert job["state"] == "queued" and job["options"]["n"] == 4 and job["progress"] == 0
+    stored = jobs.job_dir(settings.jobs_dir, job["id"]) / "upload.enc"
+    assert stored.stat().st_mode & 0o077 == 0
+    blob = stored.read_bytes()
+    assert PLANTED.encode() not in blob and b"called about" not in blob
+    entries = client.get("/v1/audit-log", headers=auth(keys, "auditor")).json()["entries"]
+    assert [e["event"] for e in entries if e["job_id"] == job["id"]] == ["job.submitted"]
+    _is_problem(client.get(f"/v1/jobs/{job['id']}/report", headers=auth(keys, "submitter")), 409)
+    assert "still" not in _is_problem(client.get(f"/v1/jobs/{job['id']}/release", headers=auth(keys, "submitter")), 409)["detail"]
+
+
+MALFORMED = [
+    ("bad JSON", b'{"id": "R-1", "text": "ok"}\n{"text": "' + PLANTED.encode() + b'"\n', JSONL, 400, "record 2: not valid JSON"),
+    ("not an object", b'["' + PLANTED.encode() + b'"]\n', JSONL, 400, "record 1: not a JSON object"),
+    ("wrong encoding", b'{"text": "' + PLANTED.encode("utf-16") + b'"}\n', JSONL, 400, "record 1: not valid UTF-8"),
+    ("latin-1 charset", RECORDS, {"Content-Type": "application/x-ndjson; charset=latin-1"}, 415, "only UTF-8"),
+    ("wrong content type", RECORDS, {"Content-Type": "application/pdf"}, 415, "application/x-ndjson"),
+    ("multipart", RECORDS, {"Content-Type": "multipart/form-data; boundary=x"}, 415, "text/csv"),
+    ("no content type", RECORDS, {}, 415, "application/x-ndjson"),
+    ("empty", b"", JSONL, 400, "no records"),
+    ("bad CSV", b"id,text\nR-1," + PLANTED.encode() + b",extra\n", {"Content-Type": "text/csv"}, 400, "record 1: more cells"),
+    ("CSV not UTF-8", b"id,text\nR-1,\xff\xfe" + PLANTED.encode() + b"\n", {"Content-Type": "text/csv"}, 400, "not valid UTF-8"),
+    ("oversized", b"x" * 200_001, JSONL, 413, "200000-byte limit"),
+]
+
+
+@pytest.mark.parametrize("case", MALFORMED, ids=[c[0] for c in MALFORMED])
+def test_malformed_uploads_get_problem_documents(client, keys, case):
+    _, body, headers, status, detail = case
+    assert detail in _is_problem(_submit(client, keys, body=body, headers=headers), status)["detail"]
+
+
+def test_an_oversized_streamed_upload_is_cut_off(client, keys):
+    chunks = (b'{"text": "' + b"y" * 50_000 + b'"}\n' for _ in range(10))  # no Content-Length: chunked
+    _is_problem(_submit(client, keys, body=chunks), 413)
+
+
+def test_bad_job_options_and_policies_are_problems(client, keys):
+    assert "n" in _is_problem(_submit(client, keys, params={"n": 0}), 422)["detail"]
+    assert "mode" in _is_problem(_submit(client, keys, params={"mode": "DROP TABLE"}), 422)["detail"]
+    _is_problem(_submit(client, keys, params={"policy": "../../etc/passwd"}), 422)
+    assert "no policy named" in _is_problem(_submit(client, keys, params={"policy": "missing"}), 422)["detail"]
+
+
+@pytest.mark.parametrize("body,headers,status", [
+    (b'{"text": "' + PLANTED.encode() + b'"', {"Content-Type": "application/json"}, 400),
+    (b'["' + PLANTED.encode() + b'"]', {"Content-Type": "application/json"}, 400),
+    (b'{"text": "\xff' + PLANTED.encode() + b'"}', {"Content-Type": "application/json"}, 400),
+    (b'{"text": "' + PLANTED.encode() + b'"}', {"Content-Type": "text/plain"}, 415),
+    (b'{"txt": "' + PLANTED.encode() + b'"}', {"Content-Type": "application/json"}, 400),
+    (b'{"records": "' + PLANTED.encode() + b'"}', {"Content-Type": "application/json"}, 400),
+    (b'{"text": "' + b"z" * 20_001 + b'"}', {"Content-Type": "application/json"}, 413),
+])
+def test_malformed_scrub_requests_get_problem_documents(client, keys, body, headers, status):
+    _is_problem(client.post("/v1/scrub", content=body, headers={**headers, **auth(keys, "submitter")}), status)
+
+
+def test_unknown_routes_and_methods_are_problems(client, keys):
+    _is_problem(client.get("/v2/nothing", headers=auth(keys, "admin")), 404)
+    _is_problem(client.delete("/v1/jobs", headers=auth(keys, "admin")), 405)
+
+
+def test_each_key_is_rate_limited(data_dir):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.keys import create_key
+    from api.settings import Settings
+
+    app = create_app(Settings(data_dir=data_dir, rate_limit_per_minute=3))
+    _, first = create_key(app.state.engine, "auditor")
+    _, second = create_key(app.state.engine, "auditor")
+    with TestClient(app) as client:
+        for _ in range(3):
+            assert client.get("/v1/jobs", headers={"X-API-Key": first}).status_code == 200
+        limited = client.get("/v1/jobs", headers={"X-API-Key": first})
+        _is_problem(limited, 429)
+        assert int(limited.headers["retry-after"]) >= 1
+        assert client.get("/v1/jobs", headers={"X-API-Key": second}).status_code == 200
+
+
+def test_metrics_count_jobs_by_state(client, keys):
+    _submit(client, keys)
+    text = client.get("/metrics", headers=auth(keys, "auditor")).text
+    assert 'airlock_jobs{state="queued"} 1.0' in text
+    assert "airlock_http_requests_total" in text
+
+
+def test_responses_carry_a_request_id_and_logs_are_json(client, keys, settings):
+    response = client.get("/v1/jobs", headers=auth(keys, "auditor"))
+    request_id = response.headers["x-request-id"]
+    lines = [json.loads(line) for line in settings.log_file.read_text().splitlines() if line.startswith("{")]
+    assert any(line.get("request_id") == request_id and line["event"] == "request" and line["status"] == 200
+               for line in lines)

@@ -1,0 +1,95 @@
+"""The gate is fail-closed, and bad input never reaches a verdict."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.checks import CHECKS
+from audit.gate import run_audit
+from audit.inputs import AuditInputs
+from audit.policy import AuditPolicy, CheckRule
+from privacy.errors import BadInput
+
+
+def _outcomes(report):
+    return {o.name: o for o in report.checks}
+
+
+def _policy(**changes) -> AuditPolicy:
+    return AuditPolicy(embedder="tfidf", bootstrap=100, skip=["utility"],
+                       required=["memorization", "membership_inference"]).model_copy(update=changes)
+
+
+def test_registry_finds_every_check_module():
+    assert {"pii_rescan", "pii_replay", "memorization", "membership_inference", "canary_exposure",
+            "utility"} <= set(CHECKS)
+
+
+def test_a_missing_required_check_quarantines(splits):
+    policy = _policy(required=["memorization", "no_such_check"])
+    report = run_audit(AuditInputs(splits["fresh"], splits["train"], splits["holdout"]), policy)
+    assert report.verdict == "quarantine"
+    assert _outcomes(report)["no_such_check"].status == "missing"
+    assert report.reasons == ("no_such_check is required by the policy but was missing: "
+                              "no check of this name is installed",)
+
+
+def test_a_required_check_that_does_not_apply_quarantines_but_an_optional_one_does_not(splits):
+    inputs = AuditInputs(splits["fresh"], splits["train"], splits["holdout"])
+    optional = run_audit(inputs, _policy())
+    assert optional.verdict == "pass", optional.reasons
+    assert _outcomes(optional)["canary_exposure"].status == "not_applicable"
+    required = run_audit(inputs, _policy(required=["canary_exposure"]))
+    assert required.verdict == "quarantine"
+    assert "canary_exposure is required by the policy but was not applicable" in required.reasons[0]
+
+
+def test_an_error_inside_a_check_quarantines_without_quoting_data(splits):
+    policy = _policy(checks={"memorization": CheckRule(params={"ngram": "ten"})})
+    report = run_audit(AuditInputs(splits["fresh"], splits["train"], splits["holdout"]), policy)
+    memorization = _outcomes(report)["memorization"]
+    assert memorization.status == "error"
+    assert report.verdict == "quarantine"
+    assert "ValueError" in memorization.reason
+
+
+def test_a_failed_optional_check_still_quarantines(splits):
+    copies = [dict(r) for r in splits["train"][:100]]
+    report = run_audit(AuditInputs(copies, splits["train"], splits["holdout"]), _policy(required=[]))
+    assert report.verdict == "quarantine"
+
+
+def test_upper_bound_gating_is_stricter_than_the_estimate(splits):
+    inputs = AuditInputs(splits["fresh"], splits["train"], splits["holdout"])
+    lenient = _policy(checks={"membership_inference": CheckRule(threshold=0.55)})
+    strict = lenient.model_copy(update={"gate_on": "upper_bound"})
+    assert _outcomes(run_audit(inputs, lenient))["membership_inference"].status == "passed"
+    assert _outcomes(run_audit(inputs, strict))["membership_inference"].status == "failed"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda s: {"holdout": []}, "the holdout split is empty"),
+    (lambda s: {"train": []}, "the train split is empty"),
+    (lambda s: {"holdout": s["holdout"][:10]}, "holdout split has 10 records"),
+    (lambda s: {"holdout": [{**r, "extra": 1} for r in s["holdout"]]}, "only in holdout: extra"),
+    (lambda s: {"holdout": [{k: v for k, v in r.items() if k != "label"} for r in s["holdout"]]},
+     "missing from holdout: label"),
+    (lambda s: {"synthetic": [{**r, "text": None} for r in s["fresh"]]}, "synthetic record 1: text field 'text'"),
+    (lambda s: {"synthetic": [{**r, "secret": "x"} for r in s["fresh"]]}, "fields the training split lacks: secret"),
+])
+def test_bad_input_is_refused_with_a_clear_message(splits, change, message):
+    parts = {"synthetic": splits["fresh"], "train": splits["train"], "holdout": splits["holdout"]}
+    parts.update(change(splits))
+    with pytest.raises(BadInput, match=message):
+        run_audit(AuditInputs(**parts), _policy())
+
+
+def test_report_json_is_versioned_and_html_is_self_contained(splits):
+    report = run_audit(AuditInputs(splits["fresh"], splits["train"], splits["holdout"]), _policy())
+    document = report.to_dict()
+    assert (document["schema"], document["schema_version"]) == ("airlock.audit-report", 1)
+    assert document["inputs"]["train"]["records"] == 240
+    page = report.render_html()
+    assert page.index("Release allowed") < page.index("Copies of training records")
+    assert "<svg" in page and "<script" not in page
+    assert "http://" not in page and "https://" not in page and "src=" not in page

@@ -1,0 +1,159 @@
+"""Operators through Presidio's real AnonymizerEngine, and the fingerprints they are keyed on."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+from privacy.errors import PolicyError
+from privacy.fingerprint import fingerprint, key_id, normalize
+from privacy.operators import CONTEXT, OPERATORS, OperatorContext, build_engine, decrypt_token
+from privacy.policy import PrivacyPolicy
+from privacy.scrub import Scrubber
+
+SITE_KEY = bytes(range(32))
+OTHER_SITE_KEY = bytes(range(1, 33))
+VAULT_KEY = bytes(range(100, 132))
+
+TEXT = "Call Jane Roe at +1 (415) 555-0134 about MRN-4820193, card 4111 1111 1111 1111."
+SPANS = {"PERSON": "Jane Roe", "PHONE_NUMBER": "+1 (415) 555-0134",
+         "MEDICAL_RECORD_NUMBER": "MRN-4820193", "CREDIT_CARD": "4111 1111 1111 1111"}
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return build_engine()
+
+
+def spans_of(text: str) -> list[RecognizerResult]:
+    return [RecognizerResult(t, text.index(v), text.index(v) + len(v), 0.9) for t, v in SPANS.items() if v in text]
+
+
+def anonymize(engine, operator: str, text: str = TEXT, context: OperatorContext | None = None, **params):
+    context = context or OperatorContext(site_key=SITE_KEY, vault_key=VAULT_KEY)
+    config = {"DEFAULT": OperatorConfig(operator, {**params, CONTEXT: context})}
+    return engine.anonymize(text, spans_of(text), config, merge_entities_with_spaces=False).text
+
+
+def test_every_operator_is_registered_with_presidio(engine):
+    assert set(OPERATORS) == {"placeholder", "mask", "hash", "encrypt", "redact", "surrogate"}
+    assert set(OPERATORS) <= set(engine.get_anonymizers())
+
+
+def test_no_operator_leaves_a_raw_value(engine):
+    for operator in OPERATORS:
+        out = anonymize(engine, operator)
+        for value in SPANS.values():
+            assert value not in out, operator
+
+
+def test_normalize_ignores_case_spacing_edge_punctuation_and_phone_formatting():
+    assert normalize("  Jane   ROE. ") == normalize("jane roe") == "jane roe"
+    assert normalize("+1 (415) 555-0134") == normalize("14155550134")
+    assert normalize("MRN-4820193") == normalize("mrn 4820193")
+    assert normalize("Ｊａｎｅ") == "jane"  # NFKC folds full-width letters
+    assert normalize("12 Oak Street") == "12 oak street"  # mostly letters: not an identifier
+
+
+def test_fingerprints_are_keyed():
+    assert fingerprint(SITE_KEY, "Jane Roe") == fingerprint(SITE_KEY, "JANE  roe")
+    assert fingerprint(SITE_KEY, "Jane Roe") != fingerprint(OTHER_SITE_KEY, "Jane Roe")
+    assert re.fullmatch(r"[0-9a-f]{64}", fingerprint(SITE_KEY, "x"))
+    assert re.fullmatch(r"[0-9a-f]{16}", key_id(SITE_KEY)) and key_id(SITE_KEY) != key_id(OTHER_SITE_KEY)
+
+
+def test_placeholders_number_values_consistently_within_one_context(engine):
+    context = OperatorContext(site_key=SITE_KEY)
+    config = {"DEFAULT": OperatorConfig("placeholder", {CONTEXT: context})}
+
+    def run(text: str, people: list[str]) -> str:
+        spans = [RecognizerResult("PERSON", text.index(p), text.index(p) + len(p), 0.9) for p in people]
+        return engine.anonymize(text, spans_of(text) + spans, config, merge_entities_with_spaces=False).text
+
+    assert run(TEXT, []).startswith("Call <PERSON_1> at <PHONE_NUMBER_1> about <MEDICAL_RECORD_NUMBER_1>")
+    assert run("JANE  ROE met Ann Lee.", ["JANE  ROE", "Ann Lee"]) == "<PERSON_1> met <PERSON_2>."
+    assert run("Ann Lee, again.", ["Ann Lee"]) == "<PERSON_2>, again."
+    fresh = OperatorContext(site_key=SITE_KEY)  # a new dataset numbers from 1 again
+    assert fresh.number("PERSON", "Ann Lee") == 1
+
+
+def test_mask_keeps_shape_and_optionally_the_last_characters(engine):
+    out = anonymize(engine, "mask", keep_last=4)
+    assert "+* (***) ***-0134" in out and "**** ******" not in out
+    assert "**** **** **** 1111" in out
+    assert anonymize(engine, "mask", masking_char="#").startswith("Call #### ###")
+
+
+def test_hash_is_the_keyed_fingerprint(engine):
+    out = anonymize(engine, "hash", length=64)
+    assert fingerprint(SITE_KEY, "Jane Roe") in out
+    other = anonymize(engine, "hash", context=OperatorContext(site_key=OTHER_SITE_KEY))
+    assert fingerprint(SITE_KEY, "Jane Roe")[:16] not in other
+
+
+def test_encryption_round_trips_only_with_the_vault_key(engine):
+    out = anonymize(engine, "encrypt")
+    tokens = re.findall(r"enc:[A-Za-z0-9_-]+", out)
+    assert [decrypt_token(VAULT_KEY, t) for t in tokens] == list(SPANS.values())
+    assert anonymize(engine, "encrypt") == out  # deterministic: equal values stay linkable
+    with pytest.raises(PolicyError):
+        decrypt_token(OTHER_SITE_KEY, tokens[0])
+
+
+def test_redact_removes_or_marks(engine):
+    assert anonymize(engine, "redact") == "Call  at  about , card ."
+    assert anonymize(engine, "redact", marker="[x]") == "Call [x] at [x] about [x], card [x]."
+
+
+def test_surrogates_are_consistent_across_runs_and_separated_by_key(engine):
+    first = anonymize(engine, "surrogate", context=OperatorContext(site_key=SITE_KEY))
+    again = anonymize(engine, "surrogate", context=OperatorContext(site_key=SITE_KEY))
+    other = anonymize(engine, "surrogate", context=OperatorContext(site_key=OTHER_SITE_KEY))
+    assert first == again
+    assert first != other
+    text = "Call JANE  ROE at 1 415 555 0134."
+    spans = [RecognizerResult("PERSON", 5, 14, 0.9), RecognizerResult("PHONE_NUMBER", 18, 32, 0.9)]
+    config = {"DEFAULT": OperatorConfig("surrogate", {CONTEXT: OperatorContext(site_key=SITE_KEY)})}
+    variant = engine.anonymize(text, spans, config).text
+    name = first.split(" at ")[0]
+    assert variant.startswith(name + " at ")  # same normalized name, same surrogate
+
+
+def test_surrogates_preserve_the_format_of_phones_and_identifiers(engine):
+    out = anonymize(engine, "surrogate")
+    phone = re.search(r"\+1 \((\d{3})\) (\d{3})-(\d{4})", out)
+    assert phone and phone.group(0) != SPANS["PHONE_NUMBER"]
+    assert re.search(r"MRN-\d{7}", out) and "MRN-4820193" not in out
+    card = re.search(r"card (\d{4} \d{4} \d{4} \d{4})", out).group(1)
+    assert card != SPANS["CREDIT_CARD"] and _luhn_valid(card)
+
+
+def test_surrogates_follow_the_locale(engine):
+    text = "Jane Roe"
+    spans = [RecognizerResult("PERSON", 0, 8, 0.9)]
+    names = {locale: engine.anonymize(text, spans, {"DEFAULT": OperatorConfig(
+        "surrogate", {CONTEXT: OperatorContext(site_key=SITE_KEY, locale=locale)})}).text
+        for locale in ("en_US", "ja_JP")}
+    assert names["en_US"] != names["ja_JP"]
+    assert any(ord(c) > 0x3000 for c in names["ja_JP"])
+
+
+def _luhn_valid(number: str) -> bool:
+    digits = [int(c) for c in number if c.isdigit()][::-1]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d * 2 > 9 else d * 2) for i, d in enumerate(digits))
+    return total % 10 == 0
+
+
+@pytest.mark.parametrize(("operators", "message"), [
+    ({"PERSON": {"operator": "shred"}}, "unknown operator 'shred'"),
+    ({"PERSON": {"operator": "mask", "params": {"colour": "red"}}}, "unknown policy key 'colour'"),
+    ({"PERSON": {"operator": "mask", "params": {"keep_last": 9}}}, "keep_last"),
+    ({"PERSON": {"operator": "surrogate", "params": {"locale": "xx_XX"}}}, "unknown locale"),
+    ({"PERSON": {"operator": "encrypt"}}, "needs the vault key"),
+])
+def test_operator_rules_are_checked_before_any_record(operators, message):
+    policy = PrivacyPolicy.model_validate({"operators": operators})
+    with pytest.raises(PolicyError, match=message):
+        Scrubber(policy, SITE_KEY)
