@@ -21,10 +21,8 @@ def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict) ->
     counts, timings, state = checkpoint["counts"], checkpoint["timings"], checkpoint["state"]
     model = state.get("model", {})
     made_with = "fine-tuned on the scrubbed training split, then sampled" if "finetune" in timings else "sampled"
-    privacy_of_training = ""
-    if counts.get("epsilon") is not None:
-        privacy_of_training = (f"- Fine-tuning was differentially private: ε = {counts['epsilon']}, "
-                               f"δ = {counts.get('delta')} ({counts.get('accountant', 'RDP')} accountant).\n")
+    finetuned = state.get("finetune")
+    privacy_of_training = f"   - The model was {finetuned['guarantee']}.\n" if finetuned else ""
     rows = "\n".join(
         f"| {c.get('title', c['name'])} | {c['status']} | {_figure(c)} | {c.get('summary') or c.get('reason', '')} |"
         for c in report.get("checks", [])
@@ -60,7 +58,7 @@ Lower is safer for every figure; the interval is the confidence interval of the 
 
 ## Limits
 - Synthetic data can still reflect patterns, and biases, of the source data.
-- The figures are estimates on this run's data with the stated intervals, not guarantees, unless a
-  differential-privacy figure (ε, δ) is stated above.
+- The figures are estimates on this run's data with the stated intervals, not guarantees; only a
+  model fine-tuned with differential privacy carries a formal guarantee (ε, δ), stated above.
 - Report id: `{report.get('report_id', '?')}`; created {report.get('created_at', '?')}.
 """

@@ -43,7 +43,7 @@ def audit(
     from api.settings import Settings
     from audit.canaries import read_canaries
     from audit.gate import run_audit
-    from audit.inputs import AuditInputs
+    from audit.inputs import AuditInputs, check_splits
     from audit.report import write_report
     from privacy.records import read_records
 
@@ -51,6 +51,7 @@ def audit(
     loaded = load_policy(policy or settings.policy)
     splits = {name: list(read_records(path, loaded.privacy.max_record_bytes))
               for name, path in (("synthetic", synthetic), ("train", train), ("holdout", holdout))}
+    check_splits(AuditInputs(**splits), loaded.audit.min_holdout)  # before the slow analyzer loads
     site_key = load_secret("site", settings)
     findings = None
     if manifest is not None:

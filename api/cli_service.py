@@ -63,8 +63,9 @@ def serve(
 
     settings = Settings()
     app = create_app(settings, worker=worker)
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, access_log=False,
-                log_config=None, server_header=False)
+    host, port = host or settings.host, port or settings.port
+    typer.echo(f"airlock: serving on http://{host}:{port} ({'with' if worker else 'without'} a worker)", err=True)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None, server_header=False)
 
 
 def worker_command() -> None:

@@ -37,6 +37,7 @@ def synth(
     seed: int = typer.Option(0, "--seed", help="Job seed: the same seed, model and input give the same records."),
     label_field: str = typer.Option(None, "--label-field", help="The class label field (classify, rare; conditions fewshot)."),
     labels: str = typer.Option(None, "--labels", help="Comma-separated labels: the classes to balance over (classify) or upsample (rare)."),
+    where: list[str] = typer.Option(None, "--where", help="rare: a condition field=value to upsample (repeatable)."),
     label_target: str = typer.Option(None, "--label-target", help="classify: balanced, as-is, or weights like 'a=2,b=1'."),
     text_field: list[str] = typer.Option(None, "--text-field", help="A free-text field to write (repeatable; default: inferred)."),
     schema: Path = typer.Option(None, "--schema", help="JSON Schema every record must satisfy (fewshot, classify, rare)."),
@@ -57,6 +58,7 @@ def synth(
     from synth.engine import Engine
     from synth.generate import synthesize
     from synth.modes import get_mode
+    from synth.scrubbed import require_scrubbed
     from synth.structured import load_schema
 
     dataset_format(output)
@@ -74,11 +76,13 @@ def synth(
         label_field=label_field,
         labels=_split(labels),
         label_target=_label_target(label_target),
+        where=_where(where),
         text_fields=text_field or None,
         schema=load_schema(schema) if schema else None,
         sampling=sampling,
     )
     records = list(read_records(input))
+    require_scrubbed(records)  # before loading the model: refuse fast
     runtime = loaded.synth.runtime
     if n_gpu_layers is not None:
         runtime = runtime.model_copy(update={"n_gpu_layers": n_gpu_layers})
@@ -119,6 +123,16 @@ def _label_target(value: str | None):
         except ValueError:
             raise BadInput(f"--label-target: {part!r} is not label=weight") from None
     return weights
+
+
+def _where(values: list[str] | None) -> dict | None:
+    pairs = {}
+    for value in values or []:
+        name, sep, wanted = value.partition("=")
+        if not sep or not name.strip():
+            raise BadInput(f"--where: {value!r} is not field=value")
+        pairs[name.strip()] = wanted.strip()
+    return pairs or None
 
 
 def _reasons(summary: dict) -> str:

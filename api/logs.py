@@ -5,6 +5,7 @@ Log events carry ids, counts, stages and timings — never record content, reque
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 from pathlib import Path
@@ -33,10 +34,23 @@ def configure_logging(level: str = "info", log_file: Path | None = None) -> None
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter('{"logger": "%(name)s", "level": "%(levelname)s", "event": "%(message)s"}'))
+    handler.addFilter(_without_tracebacks)
+    handler.setFormatter(_JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.WARNING)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"logger": record.name, "level": record.levelname.lower(), "event": record.getMessage()})
+
+
+def _without_tracebacks(record: logging.LogRecord) -> bool:
+    """Library log records (uvicorn's 'Exception in ASGI application') lose their traceback: an
+    exception's message or locals may quote the record being processed."""
+    record.exc_info, record.exc_text, record.stack_info = None, None, None
+    return True
 
 
 def get_logger(name: str = "airlock"):

@@ -98,8 +98,8 @@ def run_pipeline(
             return run_pipeline(input_path, outdir, policy, settings, replace(options, workdir=Path(work)), progress,
                                 audit_log=audit_log, on_stage_done=on_stage_done)
     if audit_log is None:
-        from audit.log import AuditLog
         from api.db import open_database
+        from audit.log import AuditLog
 
         audit_log = AuditLog(open_database(settings.effective_database_url))
     run = _Run(input_path, Path(outdir), policy, settings, options, progress, audit_log, on_stage_done)
@@ -244,15 +244,31 @@ class _Run:
         return {"canaries": len(canaries.inserted)}
 
     def _finetune(self) -> dict:
+        """LoRA-fine-tune the policy's model on the training split (DP-SGD with --dp); the result is
+        registered in the model store under a per-run name and used by the synth stage."""
         from synth.finetune import finetune
         from synth.store import ModelStore
 
         store = ModelStore(self.settings.models_dir)
-        train = list(read_records(self.work / "train.jsonl"))
-        result = finetune(train, store.get(self.policy.synth.model), store, dp=self.options.dp,
-                          policy=self.policy.synth, seed=self._seed(), progress=self._stage_progress("finetune"))
-        self.checkpoint["state"]["finetuned_model"] = result.model.name
-        return {"finetuned_model_sha256": result.model.sha256, **result.privacy}
+        base = store.get(self.policy.synth.model)
+        privacy = self.policy.privacy
+        config = self.policy.finetune.model_copy(update={
+            "dp": self.options.dp or self.policy.finetune.dp,
+            "seed": self._seed(),
+            "text_fields": self.policy.finetune.text_fields or _fields_of_kind(privacy, "text"),
+            "label_field": self.policy.finetune.label_field or next(iter(_fields_of_kind(privacy, "label")), None),
+            "id_field": privacy.id_field,
+            "checkpoint_dir": self.work / "finetune",  # a killed run resumes its training steps
+            "threads": self.policy.finetune.threads or self.policy.synth.runtime.n_threads,
+        })
+        name = f"{base.name}-{'dp-' if config.dp else ''}ft-{self.run_id[:8]}"
+        existing = {m.name: m for m in store.list()}
+        model = existing.get(name) or finetune(list(read_records(self.work / "train.jsonl")), base, store, config,
+                                               progress=self._stage_progress("finetune"), name=name)
+        self.checkpoint["state"]["models"] = {"finetuned": model.name, "base": base.name}
+        self.checkpoint["state"]["finetune"] = {k: model.provenance.get(k) for k in (
+            "differential_privacy", "epsilon", "delta", "epsilon_spent", "accountant", "guarantee")}
+        return {"finetuned_model_sha256": model.sha256, "differential_privacy": config.dp}
 
     def _synth(self) -> dict:
         from synth.engine import Engine
@@ -275,11 +291,23 @@ class _Run:
     def _model(self):
         from synth.store import ModelStore
 
+        finetuned = self.checkpoint["state"].get("models", {}).get("finetuned")
+        return ModelStore(self.settings.models_dir).get(finetuned or self.policy.synth.model)
+
+    def _models_for_audit(self) -> dict | None:
+        """The fine-tuned and base model, for the audit's model-based membership inference."""
+        from synth.store import ModelStore
+
+        names = self.checkpoint["state"].get("models")
+        if not names:
+            return None
         store = ModelStore(self.settings.models_dir)
-        return store.get(self.checkpoint["state"].get("finetuned_model") or self.policy.synth.model)
+        return {role: store.get(name) for role, name in names.items()}
 
     def _audit(self) -> dict:
         """Run the audit and write the signed report; any failure in it is an AuditError (quarantine)."""
+        for name in REPORT_FILES:  # a report left by an interrupted attempt is not this audit's
+            (self.work / name).unlink(missing_ok=True)
         try:
             report = self._run_audit()
         except Interrupted:
@@ -312,7 +340,7 @@ class _Run:
             site_key=self.site_key,
             analyzer=build_analyzer(self.policy.privacy),
             privacy_policy=self.policy.privacy,
-            models=self.checkpoint["state"].get("models"),
+            models=self._models_for_audit(),
             canaries=read_canaries(canaries) if canaries.is_file() else None,
         )
         report = run_audit(inputs, self.policy.audit, progress=self._stage_progress("audit"))
@@ -363,6 +391,10 @@ class _Run:
 
     def _seed(self) -> int:
         return self.options.seed if self.options.seed is not None else self.policy.split.seed
+
+
+def _fields_of_kind(privacy, kind: str) -> list[str]:  # noqa: ANN001 - PrivacyPolicy
+    return [name for name, rule in privacy.fields.items() if rule.kind == kind and "." not in name]
 
 
 def _public_options(options: PipelineOptions) -> dict:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from audit.policy import AuditPolicy
 from privacy.errors import PolicyError
 from privacy.policy import PrivacyPolicy
+from synth.finetune.config import FinetuneConfig
 from synth.policy import SynthPolicy
 
 DEFAULT_POLICY = Path(__file__).parent / "policies" / "default.yaml"
@@ -39,6 +40,7 @@ class Policy(BaseModel):
     split: SplitPolicy = Field(default_factory=SplitPolicy)
     synth: SynthPolicy = Field(default_factory=SynthPolicy)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
+    finetune: FinetuneConfig = Field(default_factory=FinetuneConfig)  # used by `airlock run --finetune`
     release: ReleasePolicy = Field(default_factory=ReleasePolicy)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 
 from sqlalchemy.engine import Engine
@@ -89,8 +90,14 @@ class Worker:
         source = EncryptedUpload(folder / "upload.enc", job.id, job.wrapped_key or b"",
                                  load_secret("vault", self.settings), job.input_format)
 
+        last = {"stage": None, "percent": -1.0, "at": 0.0}
+
         def progress(stage: str, percent: float) -> None:
-            jobs.report_progress(self.engine, job.id, self.worker_id, stage, percent)
+            # One row update per stage change, whole percent or second — not one per record.
+            at = time.monotonic()
+            if stage != last["stage"] or percent - last["percent"] >= 1 or at - last["at"] >= 1:
+                jobs.report_progress(self.engine, job.id, self.worker_id, stage, percent)
+                last.update(stage=stage, percent=percent, at=at)
 
         def stage_done(stage: str, seconds: float, counts: dict) -> None:
             jobs.stage_done(self.engine, job, self.worker_id, stage, seconds, counts)

@@ -21,9 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from presidio_anonymizer.entities import InvalidParamError, OperatorConfig
-from presidio_anonymizer.entities import RecognizerResult as SpanToReplace
-
+from privacy.detections import Detection, detect_in_worker, detect_texts, presidio_without_torch, start_worker
 from privacy.errors import BadInput, PolicyError
 from privacy.fields import PlannedRecord, Unit, check_rules, plan_record
 from privacy.manifest import Finding, ManifestWriter
@@ -31,6 +29,10 @@ from privacy.operators import CONTEXT, OPERATORS, OperatorContext, build_engine
 from privacy.policy import OperatorRule, PrivacyPolicy
 from privacy.records import dataset_format, read_records, write_records
 from privacy.vault import Vault, VaultEntry, VaultWriter
+
+with presidio_without_torch():
+    from presidio_anonymizer.entities import InvalidParamError, OperatorConfig
+    from presidio_anonymizer.entities import RecognizerResult as SpanToReplace
 
 __all__ = ["Finding", "ScrubSummary", "ScrubbedRecord", "Scrubber", "scrub_file"]
 
@@ -41,17 +43,6 @@ REPEAT_DETECTOR = "repeated in record"
 MIN_REPEATED_CHARS = 3  # shorter values ("Al", "5") would also match unrelated words
 
 ProgressFn = Any  # api.progress.ProgressFn: callback(done, total | None); privacy does not import api
-
-
-@dataclass(frozen=True)
-class Detection:
-    """A span found by the analyzer, in a form that crosses process boundaries cheaply."""
-
-    entity_type: str
-    start: int
-    end: int
-    score: float
-    detector: str
 
 
 @dataclass
@@ -113,7 +104,7 @@ class Scrubber:
 
     def scrub_text(self, text: str) -> tuple[str, list[Finding]]:
         """Scrub one free text; findings carry an empty record id and field `text`."""
-        (spans,) = _detect(self.analyzer, [text], self.policy)
+        (spans,) = detect_texts(self.analyzer, [text], self.policy)
         return self._anonymize(text, spans, "", 0, "text", None)
 
     def _operator_config(self, where: str, rule: OperatorRule) -> OperatorConfig:
@@ -135,14 +126,14 @@ class Scrubber:
         """(batch, detections of its text units) in input order, inline or from a process pool."""
         if workers <= 1:
             for batch in batches:
-                yield batch, _detect(self.analyzer, _texts(batch), self.policy)
+                yield batch, detect_texts(self.analyzer, _texts(batch), self.policy)
             return
         pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_start_worker, initargs=(self.policy.model_dump(),))
+                                   initializer=start_worker, initargs=(self.policy.model_dump(),))
         pending: deque = deque()
         try:
             for batch in batches:
-                pending.append((batch, pool.submit(_detect_in_worker, _texts(batch))))
+                pending.append((batch, pool.submit(detect_in_worker, _texts(batch))))
                 if len(pending) >= 2 * workers:  # bounded: memory does not grow with the input
                     batch, future = pending.popleft()
                     yield batch, future.result()
@@ -292,28 +283,3 @@ def _merge_adjacent(text: str, spans: list[Detection]) -> list[Detection]:
         else:
             merged.append(span)
     return merged
-
-
-def _detect(analyzer, texts: list[str], policy: PrivacyPolicy) -> list[list[Detection]]:
-    from privacy.analyzer import detect_batch
-
-    if not texts:
-        return []
-    return [[Detection(r.entity_type, r.start, r.end, float(r.score),
-                       (r.recognition_metadata or {}).get("recognizer_name", "unknown")) for r in results]
-            for results in detect_batch(analyzer, texts, policy)]
-
-
-# Each worker process builds its analyzer once, in the pool's initializer.
-_worker: dict[str, Any] = {}
-
-
-def _start_worker(policy_data: dict[str, Any]) -> None:
-    from privacy.analyzer import build_analyzer
-
-    _worker["policy"] = PrivacyPolicy.model_validate(policy_data)
-    _worker["analyzer"] = build_analyzer(_worker["policy"])
-
-
-def _detect_in_worker(texts: list[str]) -> list[list[Detection]]:
-    return _detect(_worker["analyzer"], texts, _worker["policy"])

@@ -34,9 +34,6 @@ class DatasetView:
         """Conditions as the prompt states them (the noun field is already in the noun)."""
         return {k: v for k, v in conditions.items() if k not in NOUN_FIELDS}
 
-    def body(self, record: dict, fields: list[str] | None = None) -> dict:
-        return {f: record[f] for f in (fields or self.text_fields) if f in record}
-
 
 def describe(
     records: list[dict],
@@ -125,8 +122,8 @@ class ExampleRotation:
     def draw(self, pool: list[int], first: int | None = None) -> list[int]:
         k = min(self.k, len(pool))
         chosen: list[int] = []
+        rest = [i for i in pool if i != first]
         for _ in range(50):
-            rest = [i for i in pool if i != first]
             chosen = ([first] if first is not None else []) + self.rng.sample(rest, k - (first is not None))
             if frozenset(chosen) not in self.used:
                 break

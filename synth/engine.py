@@ -2,6 +2,10 @@
 
 Defaults follow FIELD-NOTES: one thread for generation and for batch (prompt) decoding, because
 OpenMP threads spin and collapse throughput when another process is busy on the same cores.
+
+GPU: build llama-cpp-python with `CMAKE_ARGS="-DGGML_CUDA=on"` (scripts/setup.sh passes CMAKE_ARGS
+through; `-DGGML_NATIVE=OFF` gives a portable CPU build) and set `n_gpu_layers=-1` to offload all
+layers. Nothing else changes; without a GPU the same settings run on the CPU.
 """
 
 from __future__ import annotations
@@ -45,7 +49,6 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str
-    constrained: bool = False
 
 
 Messages = list[dict[str, str]]
@@ -117,11 +120,7 @@ class Engine:
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
             finish_reason=out["choices"][0]["finish_reason"] or "stop",
-            constrained=schema is not None,
         )
-
-    def count_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def _grammar(self, schema: dict):
         key = json.dumps(schema, sort_keys=True)
@@ -133,7 +132,4 @@ class Engine:
 
     def close(self) -> None:
         self.llm.close()
-
-    def describe(self) -> dict:
-        return {"model": self.model.name, "model_sha256": self.model.sha256, "runtime": self.runtime.model_dump()}
 

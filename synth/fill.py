@@ -39,17 +39,23 @@ class Span:
 
 
 class Filler:
-    """Fills placeholders for one record; one Faker per locale, re-seeded per value."""
+    """Fills placeholders for one record; one Faker per locale, re-seeded per value.
+
+    `filled` lists every inserted value's field (dotted path), span and type, so that later
+    checks can tell Airlock's own fake values from anything else in the text.
+    """
 
     def __init__(self, locale: str = "en_US"):
         self._faker = Faker(locale)
         self._values: dict[str, str] = {}
         self._seed = 0
+        self.filled: list[dict] = []
 
     def start_record(self, seed: int) -> None:
         """Forget the previous record's values; the same placeholder within a record keeps its value."""
         self._values = {}
         self._seed = seed
+        self.filled = []
 
     def _value(self, entity_type: str, token: str) -> str:
         if token not in self._values:
@@ -57,7 +63,7 @@ class Filler:
             self._values[token] = surrogate_from(self._faker, entity_type)
         return self._values[token]
 
-    def fill(self, text: str) -> tuple[str, list[Span]]:
+    def fill(self, text: str, field: str = "") -> tuple[str, list[Span]]:
         """The filled text and the span of every inserted value in it."""
         parts: list[str] = []
         spans: list[Span] = []
@@ -74,14 +80,15 @@ class Filler:
             length += len(value)
             last = match.end()
         parts.append(text[last:])
+        self.filled += [{"field": field, "start": s.start, "end": s.end, "entity_type": s.label} for s in spans]
         return "".join(parts), spans
 
-    def fill_all(self, value: object) -> object:
-        """Every string inside a JSON value, filled."""
+    def fill_all(self, value: object, path: str = "") -> object:
+        """Every string inside a JSON value, filled (paths: `text`, `turns.0.text`)."""
         if isinstance(value, str):
-            return self.fill(value)[0]
+            return self.fill(value, path)[0]
         if isinstance(value, dict):
-            return {k: self.fill_all(v) for k, v in value.items()}
+            return {k: self.fill_all(v, f"{path}.{k}" if path else k) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.fill_all(v) for v in value]
+            return [self.fill_all(v, f"{path}.{i}") for i, v in enumerate(value)]
         return value

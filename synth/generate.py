@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from jsonschema import validators
 from pydantic import BaseModel, ConfigDict, Field
 
 from privacy.errors import BadInput
@@ -113,6 +114,7 @@ def synthesize(
     tally = _Tally()
     started = time.perf_counter()
     out: list[dict] = []
+    validator = validators.validator_for(ctx.schema)(ctx.schema) if ctx.schema else None
     for done, task in enumerate(tasks, 1):
         for attempt in range(request.max_attempts):
             seed = derive_seed(request.seed, task.slot, attempt)
@@ -122,17 +124,19 @@ def synthesize(
             try:
                 draft = mode.produce(task, ctx, generate)
                 _check(draft.texts, sources, outputs)
+                filler.start_record(seed)
+                body = mode.finish(draft, filler) if request.fill_placeholders else draft.body
+                record = {request.id_field: f"syn-{task.slot + 1:06d}"} if _allowed(ctx, request.id_field) else {}
+                record.update({k: v for k, v in task.conditions.items() if _allowed(ctx, k)})
+                record.update(body)
+                if validator is not None and not validator.is_valid(record):
+                    raise Reject("schema_mismatch")  # e.g. a filled value broke a length limit
             except Reject as reason:
                 tally.rejected[str(reason)] += 1
                 continue
             outputs.add(" ".join(draft.texts))
-            filler.start_record(seed)
-            body = mode.finish(draft, filler) if request.fill_placeholders else draft.body
-            record = {request.id_field: f"syn-{task.slot + 1:06d}"} if _allowed(ctx, request.id_field) else {}
-            record.update({k: v for k, v in task.conditions.items() if _allowed(ctx, k)})
-            record.update(body)
             record["_synthetic"] = True
-            record["_provenance"] = {**provenance_base, "seed": seed, "attempt": attempt}
+            record["_provenance"] = {**provenance_base, "seed": seed, "attempt": attempt, "surrogates": filler.filled}
             out.append(record)
             break
         if progress:

@@ -3,8 +3,10 @@
 The audit never holds the source values. The manifest carries their keyed fingerprints; every
 candidate in the synthetic text — each run of up to `max_ngram` whitespace-separated pieces, and
 each span the re-scan detected — is fingerprinted with the same normalization and site key and
-looked up. Parameters: `max_ngram` (default 6), `min_chars` (source values shorter than this are
-not counted, default 3), `ignore_entities` (default none).
+looked up. The holdout is the control: a "source value" that unseen scrubbed records also contain
+is ordinary wording (a detector's false alarm such as "account"), not a leak, and is not counted.
+Parameters: `max_ngram` (default 6), `min_chars` (source values shorter than this are not counted,
+default 3), `ignore_entities` (default none).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ MAX_LISTED = 50
 METHOD = (
     "Keyed fingerprints (HMAC-SHA256 under the site key, after normalization) of every token "
     "n-gram and detected span of the synthetic text, matched against the privacy manifest; share of "
-    "distinct source values replayed, Wilson score interval."
+    "distinct source values replayed, excluding values the holdout's scrubbed text also contains; "
+    "Wilson score interval."
 )
 
 
@@ -39,18 +42,18 @@ def _source_values(manifest: list, min_chars: int, ignore: set[str]) -> dict[str
     return values
 
 
-def _candidates(context: AuditContext, max_ngram: int) -> dict[str, tuple[int, str, int, int]]:
+def _candidates(context: AuditContext, split: str, max_ngram: int) -> dict[str, tuple[int, str, int, int]]:
     """Distinct candidate strings → where one of them occurs (record index, field, start, end)."""
     found: dict[str, tuple[int, str, int, int]] = {}
-    for i, record in enumerate(context.records("synthetic")):
+    for i, record in enumerate(context.records(split)):
         for name in context.fields.text:
             text = field_value(record, name)
             spans = pieces(text)
             for j, (start, _) in enumerate(spans):
                 for end_piece in spans[j : j + max_ngram]:
                     found.setdefault(text[start : end_piece[1]], (i, name, start, end_piece[1]))
-    for i, spans in context.detected("synthetic").items():
-        record = context.records("synthetic")[i]
+    for i, spans in context.detected(split).items():
+        record = context.records(split)[i]
         for span in spans:
             text = field_value(record, span.field)
             found.setdefault(text[span.start : span.end], (i, span.field, span.start, span.end))
@@ -67,7 +70,11 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         manifest, settings.param("min_chars", 3), set(settings.param("ignore_entities", []))
     )
     key = context.inputs.site_key
-    candidates = _candidates(context, settings.param("max_ngram", 6))
+    max_ngram = settings.param("max_ngram", 6)
+    ordinary = {d for d in (fingerprint(key, c) for c in _candidates(context, "holdout", max_ngram)) if d in source}
+    for digest in ordinary:
+        del source[digest]
+    candidates = _candidates(context, "synthetic", max_ngram)
     replayed: dict[str, tuple[int, str, int, int]] = {}
     for candidate, where in candidates.items():
         digest = fingerprint(key, candidate)
@@ -93,6 +100,7 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         "replayed_values": len(replayed),
         "replayed_by_entity": dict(sorted(replayed_by_entity.items())),
         "candidates_checked": len(candidates),
+        "ordinary_values_excluded": len(ordinary),
         "occurrences": listed,
     }
     return settings.result(figure, ci, summary, details, METHOD)

@@ -8,6 +8,7 @@ _MONTH = (r"(?:jan(?:uary|uar|vier)?|feb(?:ruary|ruar|rero)?|f[ée]vrier|mar(?:c
           r"|aug(?:ust)?|ao[uû]t|agosto|sep(?:t(?:ember)?)?|septembre|septiembre|oct(?:ober)?|oktober"
           r"|octobre|octubre|nov(?:ember)?|novembre|noviembre|dec(?:ember)?|dezember|d[ée]cembre"
           r"|diciembre|enero|janvier)\.?")
+# A calendar date in the usual written orders; calendar_date uses it too.
 DATE = (r"(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}"
         rf"|\d{{1,2}}(?:st|nd|rd|th|\.)?\s+(?:of\s+|de\s+)?{_MONTH},?\s+(?:de\s+)?\d{{4}}"
         rf"|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}})")

@@ -3,10 +3,10 @@ partnership of surnames (Carroll, Reeves and Clark); spaCy's ORG covers the rest
 
 from __future__ import annotations
 
-import regex
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
 
 from privacy.recognizers import register
+from privacy.recognizers.span_pattern import SpanPatternRecognizer
 
 _LEGAL_FORMS = (r"Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|LLP|L\.P\.|PLC|plc|Corp\.?|Corporation"
                 r"|Co\.|Company|GmbH(?:\s*&\s*Co\.?\s*(?:KG|OHG))?|AG(?:\s*&\s*Co\.?\s*(?:KG|OHG))?|KGaA|KG"
@@ -16,14 +16,14 @@ _LEGAL_FORMS = (r"Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|LLP|L\.P\.|PL
                 r"|and Sons|et Fils|e Figli|Hermanos|Stiftung|Bank|Insurance|Assurance|Versicherung"
                 r"|Clinic|Hospital|Klinikum|Foundation|Trust|Solutions|Technologies|Labs|Consulting"
                 r"|Logistics|Pharma|Healthcare|Ventures|Capital|Industries|Enterprises|Media|S\.Com\.|S\.A\.T\.|S\.C\.P\.?"
-                r"|(?i:y asociados|e hijos|e figli|und Söhne|& Cie\.?)")
+                r"|S\.L\.U\.|mbH|Credit Union|Mutual|Versicherungs-AG|(?i:y asociados|e hijos|e figli|und Söhne|& Cie\.?)")
 # Phrases after which a capitalised name is an employer or provider ("works at Klemt").
 _EMPLOYER_CUE = (r"(?i:work(?:s|ed|ing)?\s+(?:at|for)|employed\s+(?:by|at)|employer|company|insurer"
                  r"|insurance\s+provider|vendor|supplier|contractor|bank|arbeitet\s+bei|travaille\s+chez"
                  r"|trabaja\s+en)")
 _NOT_A_NAME = r"(?:The|A|An|Our|My|Your|Their|This|That|Dear|Hi|Hello|Re|From|To|At|In|On|For|With|And)"
 _NAME_WORD = rf"(?!{_NOT_A_NAME}\b)[A-ZÀ-Ý][\w'’.-]*"
-_JOIN = r"(?:,?\s+|\s*&\s*|\s+(?:and|und|et|y|e)\s+)"
+_JOIN = r"(?:[ \t]+|\s*&\s*|\s+(?:and|und|et|y|e)\s+)"
 
 PATTERNS = [
     Pattern("name_with_legal_form",
@@ -31,23 +31,15 @@ PATTERNS = [
     Pattern("surname_partnership",
             rf"\b{_NAME_WORD},\s+{_NAME_WORD},?\s+(?:and|&|und|et|y|e)\s+{_NAME_WORD}\b", 0.6),
     Pattern("name_after_employer_cue",
-            rf"(?<=\b{_EMPLOYER_CUE}\s*:?\s+){_NAME_WORD}(?:(?:\s+|-){_NAME_WORD}){{0,3}}", 0.5),
+            rf"\b{_EMPLOYER_CUE}\s*:?\s+(?P<value>{_NAME_WORD}(?:(?:\s+|-){_NAME_WORD}){{0,3}})", 0.5),
 ]
 
 
 @register
-class OrganizationRecognizer(PatternRecognizer):
+class OrganizationRecognizer(SpanPatternRecognizer):
     """Company names by legal form; case-sensitive, so "the group" or "our bank" do not count."""
 
+    ENTITY = "ORGANIZATION"
+    PATTERNS = PATTERNS
     CONTEXT = ["company", "employer", "works", "vendor", "supplier", "insurer", "bank", "firm",
                "client", "customer", "contractor", "agency"]
-
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity="ORGANIZATION",
-            name="OrganizationRecognizer",
-            supported_language=supported_language,
-            patterns=[Pattern(p.name, p.regex, p.score) for p in PATTERNS],
-            context=self.CONTEXT,
-            global_regex_flags=regex.DOTALL | regex.MULTILINE,
-        )

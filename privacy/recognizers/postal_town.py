@@ -5,10 +5,11 @@ cue in any case ("i moved to huesca"). spaCy misses most small or generated town
 
 from __future__ import annotations
 
-import regex
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
 
 from privacy.recognizers import register
+from privacy.recognizers.ner import LABEL_WORDS
+from privacy.recognizers.span_pattern import SpanPatternRecognizer
 from privacy.recognizers.street_address import STREET_SUFFIXES
 
 _TOWN_WORD = r"(?:[A-ZÀ-Ý][\w'’]*(?:-(?:[a-zà-ý]{1,4}-)?[A-ZÀ-Ý]?[\w'’]+)*)"
@@ -21,25 +22,22 @@ _MOVE_CUE = (r"(?i:moved\s+to|move\s+to|moving\s+to|relocated\s+to|lives?\s+in|l
 _NOT_A_TOWN = r"(?!(?:the|a|an|my|your|our|his|her|their|this|that|it|there|here|last|next|new|with|and|to)\b)"
 
 PATTERNS = [
-    Pattern("town_after_postcode", rf"(?<=\b(?:[A-Z]-)?\d{{5}}\s+){_TOWN}", 0.55),
+    Pattern("town_after_postcode", rf"\b(?:[A-Z]-)?\d{{5}}[ \t]+(?P<value>{_TOWN})", 0.55),
     Pattern("town_before_uk_postcode", rf"{_TOWN}(?=,?\s+{_UK_POSTCODE}\b)", 0.55),
     Pattern("town_before_us_state_zip", rf"{_TOWN}(?=,\s*[A-Z]{{2}}\s+\d{{5}}\b)", 0.6),
     Pattern("town_before_pin", rf"{_TOWN}(?=,?\s+\d{{6}}\b)", 0.5),
     Pattern("town_after_street_line",
-            rf"(?<=\b{_STREET_END}(?:[ \t]+(?:Apt\.?|Suite|Unit|Flat)[ \t]*\w+)?,[ \t]+){_TOWN}(?=[ \t]*(?:,|\n|$|\.|[ \t]+\d))", 0.5),
-    Pattern("town_after_move_cue", rf"(?<=\b{_MOVE_CUE}\s+){_NOT_A_TOWN}(?:{_TOWN}|[^\W\d_][\w'’-]+)", 0.5),
+            rf"\b{_STREET_END}(?:[ \t]+(?:Apt\.?|Suite|Unit|Flat)[ \t]*\w+)?,[ \t]+(?P<value>{_TOWN})(?=[ \t]*(?:,|\n|$|\.|[ \t]+\d))", 0.5),
+    Pattern("town_after_move_cue", rf"\b{_MOVE_CUE}\s+{_NOT_A_TOWN}(?P<value>{_TOWN}|[^\W\d_][\w'’-]+)", 0.5),
 ]
 
 
 @register
-class PostalTownRecognizer(PatternRecognizer):
+class PostalTownRecognizer(SpanPatternRecognizer):
     """Town names located by the postal structure around them rather than by a gazetteer."""
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity="LOCATION",
-            name="PostalTownRecognizer",
-            supported_language=supported_language,
-            patterns=[Pattern(p.name, p.regex, p.score) for p in PATTERNS],
-            global_regex_flags=regex.DOTALL | regex.MULTILINE,
-        )
+    ENTITY = "LOCATION"
+    PATTERNS = PATTERNS
+
+    def invalidate(self, value: str) -> bool:
+        return value.casefold() in LABEL_WORDS

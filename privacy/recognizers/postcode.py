@@ -4,39 +4,33 @@
 
 from __future__ import annotations
 
-import regex
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
 
 from privacy.recognizers import register
+from privacy.recognizers.span_pattern import SpanPatternRecognizer
 
 _US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV"
               "|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|AA|AE|AP")
 
 PATTERNS = [
-    Pattern("us_zip_after_state", rf"(?<=\b(?:{_US_STATES})\.?,?\s{{1,2}})\d{{5}}(?:-\d{{4}})?\b", 0.7),
+    Pattern("us_zip_after_state", rf"\b(?:{_US_STATES})\.?,?\s{{1,2}}(?P<value>\d{{5}}(?:-\d{{4}})?)\b", 0.7),
     Pattern("zip_plus_four", r"\b\d{5}-\d{4}\b", 0.5),
     Pattern("uk_postcode", r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[A-Z]{2}\b", 0.6),
     Pattern("canada_postcode", r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z]\s?\d[A-Z]\d\b", 0.6),
     Pattern("dutch_postcode", r"\b\d{4}\s?[A-Z]{2}\b(?=\s+[A-Z][a-z])", 0.5),
     # 10115 Berlin, 75008 Paris, 28013 Madrid, D-10115 Berlin
     Pattern("digits_before_town", r"\b(?:[A-Z]-)?\d{4,5}(?=\s+[A-ZÄÖÜÉ][a-zäöüßéèàç]+)", 0.45),
+    # Indian PIN after a town: Hosur, 722248
+    Pattern("pin_after_town", r"\b[A-Z][\w'-]+,?[ \t]+(?P<value>\d{6})\b", 0.45),
     # only with a context word nearby
-    Pattern("bare_digits", r"\b\d{4,5}(?:-\d{3,4})?\b", 0.05),
+    Pattern("bare_digits", r"\b\d{4,6}(?:-\d{3,4})?\b", 0.05),
 ]
 
 
 @register
-class PostcodeRecognizer(PatternRecognizer):
+class PostcodeRecognizer(SpanPatternRecognizer):
     """ZIP and postal codes; a bare digit run counts only next to a postal context word."""
 
-    CONTEXT = ["zip", "postcode", "postal", "plz", "postleitzahl", "código"]
-
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity="ZIP_CODE",
-            name="PostcodeRecognizer",
-            supported_language=supported_language,
-            patterns=[Pattern(p.name, p.regex, p.score) for p in PATTERNS],
-            context=self.CONTEXT,
-            global_regex_flags=regex.DOTALL | regex.MULTILINE,
-        )
+    ENTITY = "ZIP_CODE"
+    PATTERNS = PATTERNS
+    CONTEXT = ["zip", "postcode", "postal", "plz", "postleitzahl", "código", "pin"]

@@ -5,9 +5,10 @@ suffixes (Hauptstraße 12), and French/Spanish/Italian prefixes (12, rue de la P
 from __future__ import annotations
 
 import regex
-from presidio_analyzer import Pattern, PatternRecognizer
+from presidio_analyzer import Pattern
 
 from privacy.recognizers import register
+from privacy.recognizers.span_pattern import SpanPatternRecognizer
 
 # USPS street suffixes and their common abbreviations, plus British/Australian ones.
 _SUFFIXES = r"""Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Drive|Dr|Lane|Ln|Court|Ct|Place|Pl|Square|Sq
@@ -75,7 +76,7 @@ PATTERNS = [
     Pattern("lowercase_glued_suffix_number",
             r"(?i:\b[^\W\d_][\w-]*(?:straße|strasse|gasse|allee|platz|straat|laan)\s+\d{1,4}[a-z]?(?:[-/]\d{1,4})?\b)",
             0.6),
-    Pattern("line_after_address_cue", rf"(?<=\b{_ADDRESS_CUE}\s+){_CUED_LINE}", 0.5),
+    Pattern("line_after_address_cue", rf"\b{_ADDRESS_CUE}\s+(?P<value>{_CUED_LINE})", 0.5),
     # Am Markt 5, An der Kirche 3
     Pattern("german_preposition_street",
             r"\b(?:Am|An der|An den|Auf dem|Auf der|Im|In der|Zum|Zur|Unter den|Hinter der)\s+[A-ZÄÖÜ][\w-]+\s+\d{1,4}[a-z]?\b",
@@ -97,24 +98,16 @@ PATTERNS = [
 
 
 @register
-class StreetAddressRecognizer(PatternRecognizer):
+class StreetAddressRecognizer(SpanPatternRecognizer):
     """Street lines in several national forms; the case of the street words matters."""
 
+    ENTITY = "STREET_ADDRESS"
+    PATTERNS = PATTERNS
     CONTEXT = ["address", "street", "live", "lives", "living", "reside", "resides", "ship", "mail",
                "deliver", "delivery", "located", "moved", "home", "visit", "send", "postal"]
 
-    def __init__(self, supported_language: str = "en"):
-        super().__init__(
-            supported_entity="STREET_ADDRESS",
-            name="StreetAddressRecognizer",
-            supported_language=supported_language,
-            patterns=[Pattern(p.name, p.regex, p.score) for p in PATTERNS],
-            context=self.CONTEXT,
-            global_regex_flags=regex.DOTALL | regex.MULTILINE,
-        )
-
-    def invalidate_result(self, pattern_text: str) -> bool:
+    def invalidate(self, value: str) -> bool:
         """A cued line is a street only with a house number and a word ("meet at 6" is a time)."""
-        words = regex.findall(r"[^\W\d_]{2,}", pattern_text)
-        return not (any(c.isdigit() for c in pattern_text) and words
-                    and not regex.fullmatch(r"(?i)\s*\d{1,2}(?::\d{2})?\s*(?:am|pm|h|uhr)?\s*", pattern_text))
+        words = regex.findall(r"[^\W\d_]{2,}", value)
+        return not (any(c.isdigit() for c in value) and words
+                    and not regex.fullmatch(r"(?i)\s*\d{1,2}(?::\d{2})?\s*(?:am|pm|h|uhr)?\s*", value))

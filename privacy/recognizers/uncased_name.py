@@ -8,6 +8,7 @@ without such tokens cost nothing extra. A first-name + surname pair counts even 
 from __future__ import annotations
 
 import importlib
+from functools import cache
 
 import regex
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
@@ -21,11 +22,16 @@ _EVERYDAY = frozenset("""
 will may mark bill grant rose june hope faith joy summer amber crystal ray dean hunter chase guy
 jack frank art don sue pat gene rob sandy dawn page long young king white brown green black hall
 wood bell may young hill park lane street baker cook hunt ward fox price rich love star sky case
+weeks days months years hours minutes today monday friday sunday morning evening night
+mom mum dad sis bro babe guys team everyone all sir madam
 """.split())
+WINDOW = 80  # characters of context on each side of a candidate for the second NER pass
 _WORD = regex.compile(r"\b[^\W\d_][\w'’-]*\b")
 
 
-def _name_lists() -> tuple[frozenset[str], frozenset[str]]:
+@cache
+def name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """Casefolded first names and surnames of Faker's locales (built once per process)."""
     firsts: set[str] = set()
     lasts: set[str] = set()
     for locale in GAZETTEER_LOCALES:
@@ -36,10 +42,26 @@ def _name_lists() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(firsts), frozenset(lasts)
 
 
-def _common_words() -> frozenset[str]:
+@cache
+def common_words() -> frozenset[str]:
+    """Everyday English words that must never be taken for a name on their own."""
     from faker.providers.lorem.en_US import Provider as Lorem
 
-    return frozenset(w.casefold() for w in Lorem.word_list) | STOP_WORDS
+    return frozenset(w.casefold() for w in Lorem.word_list) | STOP_WORDS | _EVERYDAY
+
+
+def _windows(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merged stretches of `text` around `spans`, cut at line breaks: the NER input stays short."""
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        left = max(text.rfind("\n", 0, start) + 1, start - WINDOW)
+        right = text.find("\n", end)
+        right = min(len(text) if right == -1 else right, end + WINDOW)
+        if merged and left <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], right))
+        else:
+            merged.append((left, right))
+    return merged
 
 
 @register
@@ -51,8 +73,8 @@ class UncasedNameRecognizer(LocalRecognizer):
                          name="UncasedNameRecognizer")
 
     def load(self) -> None:
-        self.first_names, self.last_names = _name_lists()
-        self.common = _common_words() | _EVERYDAY
+        self.first_names, self.last_names = name_lists()
+        self.common = common_words()
 
     def analyze(self, text, entities, nlp_artifacts=None):
         if nlp_artifacts is None or nlp_artifacts.nlp_engine is None:
@@ -65,11 +87,15 @@ class UncasedNameRecognizer(LocalRecognizer):
             titled = m.group().capitalize()
             if len(titled) == len(m.group()):
                 restored[m.start():m.end()] = titled
+        restored_text = "".join(restored)
+        windows = _windows(text, [(m.start(), m.end()) for m in candidates])
         nlp = nlp_artifacts.nlp_engine.get_nlp(self.supported_language)
-        doc = nlp("".join(restored))
-        results = [self._result(e.start_char, e.end_char, 0.8) for e in doc.ents
-                   if e.label_ in ("PERSON", "PER")
-                   and any(m.start() < e.end_char and e.start_char < m.end() for m in candidates)]
+        results = []
+        for (offset, end), doc in zip(windows, nlp.pipe(restored_text[a:b] for a, b in windows)):
+            results += [self._result(offset + e.start_char, offset + e.end_char, 0.8) for e in doc.ents
+                        if e.label_ in ("PERSON", "PER")
+                        and any(m.start() < offset + e.end_char and offset + e.start_char < m.end()
+                                for m in candidates)]
         for first, last in zip(candidates, candidates[1:]):
             if (text[first.end():last.start()] == " " and first.group().casefold() in self.first_names
                     and last.group().casefold() in self.last_names):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from privacy.errors import BadInput, ModelError
@@ -39,15 +39,26 @@ def render_examples(
     label_field: str | None = None,
     id_field: str = "id",
     noun: str = "record",
+    prompt_format: dict | None = None,
 ) -> tuple[list[Example], dict]:
-    """One example per record, and the prompt format (for provenance and for the generator)."""
+    """One example per record, and the prompt format (for provenance and for the generator).
+
+    With `prompt_format` (a fine-tuned model's, from its provenance), records are rendered exactly
+    as that model was trained, whatever fields and nouns these particular records would suggest.
+    """
     from synth.generate import SynthRequest, _context
     from synth.modes import Task, get_mode
     from synth.modes._shared import answer_text, fewshot_messages
 
     mode = get_mode("fewshot")
+    if prompt_format:
+        text_fields = prompt_format["text_fields"]
+        id_field, noun = prompt_format.get("id_field", id_field), prompt_format.get("noun", noun)
     request = SynthRequest(mode=mode.name, text_fields=text_fields, label_field=label_field, id_field=id_field, noun=noun)
     ctx = _context(records, request, mode)
+    if prompt_format:
+        view = replace(ctx.view, text_fields=prompt_format["text_fields"], condition_fields=prompt_format["condition_fields"])
+        ctx = replace(ctx, view=view, what=prompt_format["what"], structured=prompt_format["structured"], fields=prompt_format["fields"])
     examples = []
     for number, record in enumerate(records, 1):
         conditions = ctx.view.conditions(record)
@@ -58,16 +69,18 @@ def render_examples(
         if not isinstance(answer, str) or not answer.strip():
             raise BadInput(f"record {number}: nothing to train on (empty text)")
         examples.append(Example(number, fewshot_messages(ctx, Task(0, conditions, [])), answer))
-    prompt_format = {
+    used_format = {
         "templates": mode.template_version,
         "what": ctx.what,
+        "noun": ctx.view.noun,
+        "id_field": ctx.view.id_field,
         "text_fields": ctx.view.text_fields,
         "condition_fields": ctx.view.condition_fields,
         "structured": ctx.structured,
         "fields": ctx.fields,
         "examples_in_prompt": 0,
     }
-    return examples, prompt_format
+    return examples, used_format
 
 
 class Tokenizer:

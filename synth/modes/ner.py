@@ -40,7 +40,7 @@ class Ner(Mode):
 
     def finish(self, draft, filler):
         ((field, text),) = draft.body.items()
-        filled, spans = filler.fill(text)
+        filled, spans = filler.fill(text, field)
         return {field: filled, "entities": [s.as_dict() for s in spans]}
 
 

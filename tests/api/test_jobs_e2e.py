@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import zipfile
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -158,3 +159,46 @@ def test_no_planted_pii_anywhere_the_job_left_traces(done):
             found[f"release {name}"] = hits
     assert (settings.data_dir / "airlock.log").stat().st_size > 0
     assert found == {}
+
+
+def _resume_from_synth(done, tmp_path) -> Path:
+    """A copy of the job's work directory as it was before its audit ran."""
+    work = tmp_path / "work"
+    shutil.copytree(jobs.job_dir(done["settings"].jobs_dir, done["job_id"]) / "work", work)
+    checkpoint = json.loads((work / "checkpoint.json").read_text())
+    checkpoint["completed"] = ["scrub", "split", "synth"]
+    (work / "checkpoint.json").write_text(json.dumps(checkpoint))
+    return work
+
+
+def test_a_failed_gate_leaves_only_the_report_and_a_quarantine_marker(done, tmp_path):
+    from api.pipeline import PipelineOptions, run_pipeline
+    from api.policy import load_policy
+
+    policy = load_policy(write_policy(done["settings"].data_dir, "strict",
+                                      audit={"required": ["pii_rescan", "no_such_check"]}))
+    out = tmp_path / "out"
+    result = run_pipeline(tmp_path / "unused.jsonl", out, policy, done["settings"],
+                          PipelineOptions(workdir=_resume_from_synth(done, tmp_path)),
+                          audit_log=done["app"].state.audit_log)
+    assert result.verdict == "quarantine" and not result.released
+    assert sorted(p.name for p in out.iterdir()) == ["QUARANTINE.json", "report.html", "report.json", "report.json.sig"]
+    assert "no_such_check" in json.loads((out / "report.json").read_text())["reasons"][-1]
+
+
+def test_a_crash_in_the_audit_never_releases(done, tmp_path):
+    from api.pipeline import PipelineOptions, run_pipeline
+    from api.policy import load_policy
+    from privacy.errors import AuditError
+
+    work = _resume_from_synth(done, tmp_path)
+    (work / "holdout.jsonl").unlink()  # the audit cannot read its non-members
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "synthetic.jsonl").write_text("stale output of an earlier run\n")
+    policy = load_policy(done["settings"].data_dir / "policies" / "reviewed.yaml")
+    with pytest.raises(AuditError, match="the audit did not complete"):
+        run_pipeline(tmp_path / "unused.jsonl", out, policy, done["settings"], PipelineOptions(workdir=work),
+                     audit_log=done["app"].state.audit_log)
+    assert sorted(p.name for p in out.iterdir()) == ["QUARANTINE.json"]
+    assert json.loads((out / "QUARANTINE.json").read_text())["reason"] == "the audit did not complete"

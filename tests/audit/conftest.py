@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.policy import AuditPolicy
+from audit.policy import AuditPolicy, CheckRule
 from tests.audit.corpus import make_records
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample"
@@ -31,7 +31,7 @@ def splits():
 
 @pytest.fixture
 def policy():
-    return AuditPolicy(embedder="tfidf", bootstrap=200)
+    return AuditPolicy(embedder="tfidf", bootstrap=200, checks={"pii_rescan": CheckRule(params={"sample": 100})})
 
 
 @pytest.fixture(scope="session")

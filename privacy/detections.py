@@ -1,0 +1,74 @@
+"""Detections as they cross process boundaries, and the worker side of parallel scrubbing.
+
+Kept apart from scrub.py so a fresh worker process can start without importing the anonymizer.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from privacy.policy import PrivacyPolicy
+
+# Presidio and thinc import these whenever they are installed, only to offer engines Airlock does
+# not use; importing them costs ~10 s of start-up, most of it torch.
+UNUSED_BY_PRESIDIO = ("transformers", "torch")
+
+
+@contextmanager
+def presidio_without_torch() -> Iterator[None]:
+    """Import Presidio inside this block so it skips transformers and torch.
+
+    Only modules not yet imported are hidden, and only for the block: later `import torch`
+    (fine-tuning) works as usual.
+    """
+    hidden = [name for name in UNUSED_BY_PRESIDIO if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # makes `import name` raise ImportError, which both catch
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A span found by the analyzer, small enough to send between processes."""
+
+    entity_type: str
+    start: int
+    end: int
+    score: float
+    detector: str
+
+
+def detect_texts(analyzer, texts: list[str], policy: PrivacyPolicy) -> list[list[Detection]]:
+    """`detect_batch` (nlp.pipe) for many texts, as Detections."""
+    from privacy.analyzer import detect_batch
+
+    if not texts:
+        return []
+    return [[Detection(r.entity_type, r.start, r.end, float(r.score),
+                       (r.recognition_metadata or {}).get("recognizer_name", "unknown")) for r in results]
+            for results in detect_batch(analyzer, texts, policy)]
+
+
+# One analyzer per worker process, built once by the pool's initializer.
+_worker: dict[str, Any] = {}
+
+
+def start_worker(policy_data: dict[str, Any]) -> None:
+    with presidio_without_torch():
+        from privacy.analyzer import build_analyzer
+
+        _worker["policy"] = PrivacyPolicy.model_validate(policy_data)
+        _worker["analyzer"] = build_analyzer(_worker["policy"])
+
+
+def detect_in_worker(texts: list[str]) -> list[list[Detection]]:
+    return detect_texts(_worker["analyzer"], texts, _worker["policy"])

@@ -1,0 +1,59 @@
+"""Names after an honorific or a cue that announces a person: "Dear Wolf-Dietrich Werner",
+"Dr. Smith", "Referred by Gianna Ungaretti", "PATIENT NAME: KALA BOSE", and in chat, lowercase
+names after "yo", "thx", "tell" or as the speaker of a line ("antony: hi!!").
+"""
+
+from __future__ import annotations
+
+import regex
+from presidio_analyzer import Pattern
+
+from privacy.recognizers import register
+from privacy.recognizers.span_pattern import SpanPatternRecognizer
+from privacy.recognizers.uncased_name import common_words, name_lists
+
+_HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dott|Sig)\.?"
+_CUE = (r"(?i:dear|hi|hello|thanks|thank\s+you|regards|cheers|sincerely|signed|best|yours\s+(?:sincerely|faithfully|truly)"
+        r"|referred\s+by|seen\s+by|dictated\s+by|reviewed\s+by|spoke\s+(?:with|to)|talked\s+to|my\s+name\s+is"
+        r"|this\s+is|i\s+am|i'm|patient(?:\s+name)?|pt|customer|client|employee|contact|name|attn|from:|to:|cc:"
+        r"|emergency\s+contact|colleague|husband|wife|son|daughter|mother|father)")
+_NAME = r"(?:[A-ZÀ-Ý][a-zß-ÿ'’]+(?:-[A-ZÀ-Ý][a-zß-ÿ'’]+)?|[A-ZÀ-Ý]{2,}(?:-[A-ZÀ-Ý]{2,})?|O'[A-Z][a-z]+)"
+_NAMES = rf"{_NAME}(?:[ \t]+{_NAME}){{0,2}}"
+_CASUAL_CUE = r"(?:yo|hey\s+its|hey\s+it's|its|it's|thx|thanks|tell|ask|hi|hello|hey|this\s+is|my\s+name\s+is)"
+# Capitalised words that follow a cue without being a name.
+_NOT_NAMES = frozenset("""
+team all there everyone support customer client sir madam again so for you guys folks doctor nurse
+patient service services department claims billing the a an our your my we i it this that please
+name email phone address date contact dob mrn id regards thanks team admin account number
+dr mr mrs ms miss mx prof herr frau mme mlle sr sra dott sig
+""".split())
+
+PATTERNS = [
+    Pattern("after_honorific", rf"\b{_HONORIFIC}[ \t]+(?P<value>{_NAMES})", 0.7),
+    Pattern("after_cue", rf"\b{_CUE}[\s,:\"'=]{{1,4}}(?P<value>{_NAMES})", 0.55),
+    Pattern("lowercase_after_casual_cue", rf"(?i:\b{_CASUAL_CUE})[ \t]+(?P<value>[a-zß-ÿ][a-zß-ÿ'’-]+)\b", 0.5),
+    Pattern("chat_speaker", r"^(?P<value>[^\W\d_][\w'’-]+):[ \t]", 0.5),
+]
+
+
+@register
+class PersonCueRecognizer(SpanPatternRecognizer):
+    """Names announced by their surroundings; case-sensitive except for the cue words."""
+
+    ENTITY = "PERSON"
+    PATTERNS = PATTERNS
+
+    def load(self) -> None:
+        self.first_names, _ = name_lists()
+        self.common = common_words()
+
+    def invalidate(self, value: str) -> bool:
+        words = [w.casefold() for w in regex.findall(r"[\w'’-]+", value)]
+        return not words or words[0] in _NOT_NAMES or all(w in _NOT_NAMES or w in self.common for w in words)
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        results = super().analyze(text, entities, nlp_artifacts)
+        # a line's speaker counts only when it is a known first name ("Plan:" or "Note:" are not)
+        return [r for r in results
+                if r.analysis_explanation.pattern_name != "chat_speaker"
+                or text[r.start:r.end].casefold() in self.first_names]

