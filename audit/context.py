@@ -79,8 +79,10 @@ class AuditContext:
 
     def lexical(self) -> dict[str, np.ndarray]:
         """Character n-gram vectors: closeness in wording, for copies and near-copies."""
-        if "embeddings" in self._cache and isinstance(self.embedder, TfidfEmbedder):
-            return self._cache["embeddings"]
+        if isinstance(self.inputs.embedder, TfidfEmbedder) or (
+            self.inputs.embedder is None and self.policy.embedder == "tfidf"
+        ):
+            return self.embeddings()
         return self._memo("lexical", lambda: self._embed(TfidfEmbedder(seed=self.seed)))
 
     def closest(self, space: str, a: str, b: str) -> Closest:

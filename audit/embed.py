@@ -64,13 +64,15 @@ class MiniLMEmbedder:
 
 class TfidfEmbedder:
     """Character n-gram TF-IDF fitted on all corpora together, reduced by truncated SVD (LSA) when
-    the corpus is large, so distances stay one dense matrix product."""
+    the corpus is large, so distances stay one dense matrix product. The SVD is fitted on a sample
+    of `fit_rows` documents (the expensive part) and applied to all."""
 
     name = "tfidf"
 
-    def __init__(self, dimensions: int = 256, seed: int = 0) -> None:
+    def __init__(self, dimensions: int = 256, seed: int = 0, fit_rows: int = 4000) -> None:
         self._dimensions = dimensions
         self._seed = seed
+        self._fit_rows = fit_rows
 
     def embed(self, corpora: Sequence[Sequence[str]]) -> list[np.ndarray]:
         from sklearn.decomposition import TruncatedSVD
@@ -86,8 +88,9 @@ class TfidfEmbedder:
         if matrix.shape[1] <= self._dimensions * 4 or matrix.shape[0] <= self._dimensions * 4:
             vectors = matrix.toarray()
         else:
+            rows = np.random.default_rng(self._seed).permutation(matrix.shape[0])[: self._fit_rows]
             svd = TruncatedSVD(self._dimensions, algorithm="randomized", n_iter=3, random_state=self._seed)
-            vectors = normalize(svd.fit_transform(matrix))
+            vectors = normalize(svd.fit(matrix[np.sort(rows)]).transform(matrix))
         return _split(np.ascontiguousarray(vectors, dtype=np.float32), corpora)
 
 

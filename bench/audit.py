@@ -83,16 +83,20 @@ def main() -> None:
     policy = AuditPolicy(embedder="minilm" if args.minilm else "tfidf")
     inputs = AuditInputs(synthetic, train, holdout, manifest=manifest, site_key=SITE_KEY, analyzer=analyzer,
                          privacy_policy=privacy_policy, embedder=embedder)
+    cpu_marks = [time.process_time()]
     started = time.perf_counter()
-    report = run_audit(inputs, policy)
+    report = run_audit(inputs, policy, lambda done, total: cpu_marks.append(time.process_time()))
     total = time.perf_counter() - started
+    cpu = dict(zip([o.name for o in report.checks], np.diff(cpu_marks)))
 
     print(f"\naudit of {args.synthetic} synthetic vs {args.train} train + {args.holdout} holdout "
           f"({embedder.name} embeddings), verdict {report.verdict}")
+    print(f"  {'check':<24} {'wall s':>7} {'CPU s':>7}")
     for outcome in report.checks:
         figure = f"figure {outcome.result.figure:.3f}" if outcome.result else outcome.status
-        print(f"  {outcome.name:<24} {outcome.seconds:7.2f} s   {figure}")
-    print(f"  {'total':<24} {total:7.2f} s   (target < 60 s on 2 cores)")
+        print(f"  {outcome.name:<24} {outcome.seconds:7.2f} {cpu.get(outcome.name, 0):7.2f}   {figure}")
+    print(f"  {'total':<24} {total:7.2f} {cpu_marks[-1] - cpu_marks[0]:7.2f}   (target < 60 s on 2 cores; "
+          f"wall time is inflated when other processes share the cores)")
 
     # Baseline: the same closest-record distances the MIA and memorization need, one pair at a time.
     vectors = TfidfEmbedder().embed([[r["text"] for r in s] for s in (synthetic, train, holdout)])

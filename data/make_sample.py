@@ -38,7 +38,8 @@ class Person:
         sep = rng.choice((".", "_", ""))
         self.email = f"{_ascii(self.first)}{sep}{_ascii(self.last)}{rng.randint(1, 99) if rng.random() < 0.4 else ''}@{domain}"
         self.phone = _phone(rng, self.faker, us)
-        self.address = self.faker.address().replace("\n", ", ")
+        self.address = (f"{self.faker.street_address()}, {self.faker.city()}, {self.faker.state_abbr()} {self.faker.zipcode()}"
+                        if self.faker is us else self.faker.address().replace("\n", ", "))  # no US military addresses
         self.street = self.faker.street_address()
         self.city = self.faker.city()
         self.dob = date(1935, 1, 1) + timedelta(days=rng.randrange(365 * 70))
@@ -78,6 +79,8 @@ TICKET_OPENERS: dict[str, list[Sentence]] = {
         lambda p, o, d, r, f: f"Account {p.account} shows a late fee that I don't think is right, I paid on time.",
         lambda p, o, d, r, f: f"hello, {p.name.lower()} here, why did my monthly price go up without any notice?",
         lambda p, o, d, r, f: f"I'm writing on behalf of {o.name} about a refund that was promised on {d} and never arrived.",
+        lambda p, o, d, r, f: f"Our company {f.company()} was invoiced for 12 seats but we only use 8 since {d}.",
+        lambda p, o, d, r, f: f"Why was I charged a currency conversion fee? I live at {p.address} and pay in dollars.",
     ],
     "technical": [
         lambda p, o, d, r, f: f"The app crashes every time I upload a file larger than {r.choice((10, 20, 50))} MB since the update on {d}.",
@@ -85,6 +88,8 @@ TICKET_OPENERS: dict[str, list[Sentence]] = {
         lambda p, o, d, r, f: f"{p.name} here, sync between my laptop and my phone stopped working after the last release.",
         lambda p, o, d, r, f: f"Our team at {f.company()} gets a 502 error on the dashboard every morning around 9.",
         lambda p, o, d, r, f: f"the export to CSV produces an empty file, username {p.username}, tried three browsers.",
+        lambda p, o, d, r, f: f"Password reset emails never reach {p.email}, I checked the spam folder too.",
+        lambda p, o, d, r, f: f"Since {d} the mobile app shows a blank screen after login for my account {p.account}.",
     ],
     "account": [
         lambda p, o, d, r, f: f"Please change the email on account {p.account} to {p.email}, the old address no longer works.",
@@ -92,6 +97,8 @@ TICKET_OPENERS: dict[str, list[Sentence]] = {
         lambda p, o, d, r, f: f"I moved to {p.address} — can you update my profile and billing address?",
         lambda p, o, d, r, f: f"Please close my account, my username is {p.username} and I no longer need the service.",
         lambda p, o, d, r, f: f"Someone reset my password on {d} and it wasn't me, my name is {p.name}.",
+        lambda p, o, d, r, f: f"My late father {o.name} had an account with you; how do I close it?",
+        lambda p, o, d, r, f: f"Please merge my two profiles, one uses {p.email} and the other my phone {p.phone}.",
     ],
     "shipping": [
         lambda p, o, d, r, f: f"Order #{r.randint(100000, 999999)} was supposed to arrive on {d} but tracking hasn't moved in a week.",
@@ -99,6 +106,8 @@ TICKET_OPENERS: dict[str, list[Sentence]] = {
         lambda p, o, d, r, f: f"{p.name} here — the box arrived crushed and two of the glasses inside were broken.",
         lambda p, o, d, r, f: f"Could you hold my parcel at the depot? I'm away until {d}.",
         lambda p, o, d, r, f: f"I ordered for my mother {o.name} at {o.street}, {o.city}, but she says nothing came.",
+        lambda p, o, d, r, f: f"The tracking page says delivered on {d}, but {p.name} at {p.street} received nothing.",
+        lambda p, o, d, r, f: f"Can I change the delivery address for order #{r.randint(100000, 999999)} to {p.address}?",
     ],
 }
 
@@ -143,24 +152,28 @@ NOTE_OPENERS: dict[str, list[Sentence]] = {
         lambda p, o, d, r, f: f"Patient {p.name}, {p.age}-year-old, seen for palpitations and dizziness over the past two weeks.",
         lambda p, o, d, r, f: f"Follow-up visit on {d} for {p.name}, known atrial fibrillation on apixaban.",
         lambda p, o, d, r, f: f"{p.age} y/o referred by Dr. {o.last} for exertional dyspnea and ankle swelling, {p.mrn}.",
+        lambda p, o, d, r, f: f"ED visit on {d}: {p.name}, {p.age}, syncope while climbing stairs, brought in by her son {o.first}.",
     ],
     "respiratory": [
         lambda p, o, d, r, f: f"Patient {p.name}, {p.age}-year-old, seen for worsening shortness of breath and productive cough for five days.",
         lambda p, o, d, r, f: f"{p.name} ({p.mrn}) presents with wheezing after a viral illness, history of asthma since childhood.",
         lambda p, o, d, r, f: f"Telehealth visit on {d}: {p.first} reports night sweats and a dry cough for three weeks.",
         lambda p, o, d, r, f: f"Admitted on {d} with community-acquired pneumonia, patient is {p.name}, DOB {p.dob.isoformat()}.",
+        lambda p, o, d, r, f: f"{p.name}, a {p.age}-year-old teacher from {p.city}, reports chronic cough worse at night.",
     ],
     "orthopedics": [
         lambda p, o, d, r, f: f"{p.name} injured the right knee playing soccer on {d}; exam suggests a partial ACL tear.",
         lambda p, o, d, r, f: f"Patient {p.name}, {p.mrn}, follow-up six weeks after distal radius fracture fixation.",
         lambda p, o, d, r, f: f"{p.age}-year-old with chronic low back pain radiating to the left leg, seen on {d}.",
         lambda p, o, d, r, f: f"Post-op check for {p.name} after total hip replacement, wound clean and dry.",
+        lambda p, o, d, r, f: f"{p.name} ({p.mrn}) fell from a ladder on {d} and reports left shoulder pain.",
     ],
     "dermatology": [
         lambda p, o, d, r, f: f"{p.name} seen on {d} for a changing mole on the upper back, 7 mm with an irregular border.",
         lambda p, o, d, r, f: f"Patient {p.name} ({p.mrn}) reports an itchy rash on both forearms after starting a new detergent.",
         lambda p, o, d, r, f: f"{p.age} y/o with moderate acne not responding to topical treatment, seen on {d}.",
         lambda p, o, d, r, f: f"Follow-up for psoriasis plaques on elbows and scalp, {p.name}, DOB {p.dob.strftime('%d %b %Y')}.",
+        lambda p, o, d, r, f: f"Referred by Dr. {o.last} on {d}: {p.name}, {p.age}, with a non-healing lesion on the nose.",
     ],
 }
 

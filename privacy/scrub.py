@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import re
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
@@ -42,17 +42,21 @@ FIELD_RULE_DETECTOR = "field rule"
 REPEAT_DETECTOR = "repeated in record"
 MIN_REPEATED_CHARS = 3  # shorter values ("Al", "5") would also match unrelated words
 
-ProgressFn = Any  # api.progress.ProgressFn: callback(done, total | None); privacy does not import api
+ProgressFn = Callable[[int, int | None], None]  # same shape as api.progress.ProgressFn
 
 
 @dataclass
 class ScrubbedRecord:
+    """A record as it may leave the site, with what was replaced in it."""
+
     record: dict[str, Any]
     findings: list[Finding]
 
 
 @dataclass(frozen=True)
 class ScrubSummary:
+    """Counts for a scrubbed file (no values): records, findings, findings per entity type."""
+
     records: int
     findings: int
     by_entity: dict[str, int] = field(default_factory=dict)
@@ -275,7 +279,7 @@ def _merge_adjacent(text: str, spans: list[Detection]) -> list[Detection]:
     """One span for neighbours of the same type with only spaces between them ("John" "Smith"),
     and for any overlap the analyzer left (a union: dropping part of a span would leak it)."""
     merged: list[Detection] = []
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
+    for span in sorted((s for s in spans if s.end > s.start), key=lambda s: (s.start, -s.end)):
         last = merged[-1] if merged else None
         if last and (span.start < last.end or (
                 span.entity_type == last.entity_type and not text[last.end:span.start].strip(" "))):

@@ -120,6 +120,8 @@ class ExampleRotation:
     used: set = field(default_factory=set)
 
     def draw(self, pool: list[int], first: int | None = None) -> list[int]:
+        if self.k == 0:
+            return []
         k = min(self.k, len(pool))
         chosen: list[int] = []
         rest = [i for i in pool if i != first]

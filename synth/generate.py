@@ -47,7 +47,7 @@ class SynthRequest(BaseModel):
     where: dict[str, str | int | bool] | None = None  # rare mode: the condition to upsample
     schema_: dict | None = Field(None, alias="schema")
     sampling: Sampling = Field(default_factory=Sampling)
-    k: int = Field(3, ge=1, le=16)  # examples per prompt
+    k: int = Field(3, ge=0, le=16)  # examples per prompt (0: e.g. for a model fine-tuned on the task)
     max_attempts: int = Field(3, ge=1, le=20)
     structured_path: Literal["fast", "grammar"] = "fast"  # grammar: constrain every attempt
     fill_placeholders: bool = True

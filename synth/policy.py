@@ -18,7 +18,7 @@ class SynthPolicy(BaseModel):
     mode: str = "fewshot"
     n: int = Field(100, ge=1)
     model: str | None = None  # a name in the model store; None = the default model
-    k: int = Field(3, ge=1, le=16)
+    k: int = Field(3, ge=0, le=16)
     max_attempts: int = Field(3, ge=1, le=20)
     label_target: Literal["balanced", "as-is"] | dict[str, float] | None = None
     sampling: Sampling = Field(default_factory=Sampling)

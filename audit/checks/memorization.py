@@ -42,11 +42,13 @@ def _unique_train_ngrams(train: list[list[str]], holdout: list[list[str]], n: in
     return {g: i for g, i in owner.items() if frequency[g] == 1 and g not in seen_in_holdout}
 
 
-def _similarity(a: list[str], b: list[str]) -> tuple[float, int]:
-    """(similarity ratio in [0, 1], longest common run of tokens)."""
+def _similarity(a: list[str], b: list[str], at_least: float) -> tuple[float, int]:
+    """(similarity ratio in [0, 1], longest common run of tokens); the ratio is computed only when
+    its cheap upper bound reaches `at_least`, else the bound is returned."""
     matcher = SequenceMatcher(None, a, b, autojunk=False)
     longest = matcher.find_longest_match(0, len(a), 0, len(b)).size
-    return matcher.ratio(), longest
+    bound = matcher.quick_ratio()
+    return (matcher.ratio() if bound >= at_least else bound), longest
 
 
 def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
@@ -65,7 +67,7 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     listed = []
     for i, words in enumerate(synthetic):
         nearest = int(to_train[i])
-        ratio, longest_runs[i] = _similarity(words, train[nearest])
+        ratio, longest_runs[i] = _similarity(words, train[nearest], near_ratio)
         text = " ".join(words)
         kind, source = None, nearest
         if text in train_texts and text not in holdout_texts:
@@ -74,7 +76,7 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
             shared = next((unique[g] for g in _ngrams(words, n) if g in unique), None)
             if shared is not None:
                 kind, source = f"shares a unique run of {n}+ tokens", shared
-            elif ratio >= near_ratio and ratio > _similarity(words, holdout[int(to_holdout[i])])[0]:
+            elif ratio >= near_ratio and ratio > _similarity(words, holdout[int(to_holdout[i])], ratio)[0]:
                 kind = "near copy"
         if kind:
             kinds[kind] += 1

@@ -27,7 +27,7 @@ _JOIN = r"(?:[ \t]+|\s*&\s*|\s+(?:and|und|et|y|e)\s+)"
 
 PATTERNS = [
     Pattern("name_with_legal_form",
-            rf"\b{_NAME_WORD}(?:{_JOIN}{_NAME_WORD}){{0,3}},?\s+(?:{_LEGAL_FORMS})(?:\s+(?:{_LEGAL_FORMS}))?(?![\w])", 0.7),
+            rf"\b{_NAME_WORD}(?:{_JOIN}{_NAME_WORD}){{0,3}},?\s+(?:{_LEGAL_FORMS})(?:\s+(?:{_LEGAL_FORMS}))?(?![\w])", 0.85),
     Pattern("surname_partnership",
             rf"\b{_NAME_WORD},\s+{_NAME_WORD},?\s+(?:and|&|und|et|y|e)\s+{_NAME_WORD}\b", 0.6),
     Pattern("name_after_employer_cue",

@@ -14,12 +14,13 @@ from privacy.recognizers.street_address import STREET_SUFFIXES
 
 _TOWN_WORD = r"(?:[A-ZÀ-Ý][\w'’]*(?:-(?:[a-zà-ý]{1,4}-)?[A-ZÀ-Ý]?[\w'’]+)*)"
 _LINK = r"(?:[ \t]+(?:am|an|der|de|del|di|la|le|sur|en|upon|on|im)[ \t]+|[ \t]+)"
-_TOWN = rf"{_TOWN_WORD}(?:{_LINK}{_TOWN_WORD}){{0,2}}"
+_NOT_A_TOWN = (r"(?!(?i:the|a|an|my|your|our|his|her|their|this|that|it|there|here|last|next|new|with|and|to"
+               r"|please|thanks|i|we|you|he|she|they|two-factor)\b)")
+_TOWN = rf"{_NOT_A_TOWN}{_TOWN_WORD}(?:{_LINK}{_TOWN_WORD}){{0,2}}"
 _UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})"
 _STREET_END = rf"(?:{STREET_SUFFIXES})\.?"
 _MOVE_CUE = (r"(?i:moved\s+to|move\s+to|moving\s+to|relocated\s+to|lives?\s+in|living\s+in|based\s+in"
              r"|born\s+in|treated\s+at\s+[^\n,.]{2,60}?\s+in|from\s+the\s+town\s+of)")
-_NOT_A_TOWN = r"(?!(?:the|a|an|my|your|our|his|her|their|this|that|it|there|here|last|next|new|with|and|to)\b)"
 
 PATTERNS = [
     Pattern("town_after_postcode", rf"\b(?:[A-Z]-)?\d{{5}}[ \t]+(?P<value>{_TOWN})", 0.55),

@@ -19,18 +19,22 @@ PATTERNS = [
     Pattern("canada_postcode", r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z]\s?\d[A-Z]\d\b", 0.6),
     Pattern("dutch_postcode", r"\b\d{4}\s?[A-Z]{2}\b(?=\s+[A-Z][a-z])", 0.5),
     # 10115 Berlin, 75008 Paris, 28013 Madrid, D-10115 Berlin
-    Pattern("digits_before_town", r"\b(?:[A-Z]-)?\d{4,5}(?=\s+[A-ZÄÖÜÉ][a-zäöüßéèàç]+)", 0.45),
+    Pattern("digits_before_town",
+            r"\b(?:[A-Z]-)?\d{4,5}(?=[ \t]+(?!(?:The|This|It|I|We|My|Please|Thanks|Our|You|Your|He|She|They)\b)"
+            r"[A-ZÄÖÜÉ][a-zäöüßéèàç]+)", 0.45),
     # Indian PIN after a town: Hosur, 722248
     Pattern("pin_after_town", r"\b[A-Z][\w'-]+,?[ \t]+(?P<value>\d{6})\b", 0.45),
-    # only with a context word nearby
-    Pattern("bare_digits", r"\b\d{4,6}(?:-\d{3,4})?\b", 0.05),
+    # digits right after a postal label: "ZIP 373179", "postcode: 1012"
+    Pattern("digits_after_label",
+            r"(?i:\b(?:zip(?:\s*code)?|postcode|postal\s+code|post\s+code|plz|pin(?:\s*code)?|cp|c\.p\.)"
+            r"[\s:#.=-]{1,4}(?:is\s+)?)(?P<value>\d{4,6}(?:-\d{3,4})?)\b", 0.7),
 ]
 
 
 @register
 class PostcodeRecognizer(SpanPatternRecognizer):
-    """ZIP and postal codes; a bare digit run counts only next to a postal context word."""
+    """ZIP and postal codes; a bare digit run counts only in a postal position or after a label."""
 
     ENTITY = "ZIP_CODE"
     PATTERNS = PATTERNS
-    CONTEXT = ["zip", "postcode", "postal", "plz", "postleitzahl", "código", "pin"]
+    CONTEXT = ["zip", "postcode", "postal", "plz", "postleitzahl", "código"]

@@ -92,10 +92,12 @@ class UncasedNameRecognizer(LocalRecognizer):
         nlp = nlp_artifacts.nlp_engine.get_nlp(self.supported_language)
         results = []
         for (offset, end), doc in zip(windows, nlp.pipe(restored_text[a:b] for a, b in windows)):
-            results += [self._result(offset + e.start_char, offset + e.end_char, 0.8) for e in doc.ents
-                        if e.label_ in ("PERSON", "PER")
-                        and any(m.start() < offset + e.end_char and offset + e.start_char < m.end()
-                                for m in candidates)]
+            for entity in doc.ents:
+                start, end = offset + entity.start_char, offset + entity.end_char
+                inside = [m.group().casefold() for m in candidates if m.start() < end and start < m.end()]
+                # a lone surname ("branch", "weeks") is too often a word; a first name is not
+                if entity.label_ in ("PERSON", "PER") and (len(inside) > 1 or any(w in self.first_names for w in inside)):
+                    results.append(self._result(start, end, 0.8))
         for first, last in zip(candidates, candidates[1:]):
             if (text[first.end():last.start()] == " " and first.group().casefold() in self.first_names
                     and last.group().casefold() in self.last_names):

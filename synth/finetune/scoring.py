@@ -29,10 +29,16 @@ def answer_losses(model_path: Path, encoded: list[Encoded]) -> np.ndarray:
     except (ValueError, RuntimeError, OSError):
         raise ModelError(f"llama.cpp could not load {Path(model_path).name} for scoring") from None
     losses = np.empty(len(encoded))
+    previous: list[int] = []
     try:
-        for i, item in enumerate(encoded):
-            llm.reset()
-            llm.eval(item.ids)
+        # In token order, so consecutive sequences share their longest prefix (the request) and
+        # only the rest is evaluated: rows of `scores` before it hold the same context's logits.
+        for i in sorted(range(len(encoded)), key=lambda k: encoded[k].ids):
+            item = encoded[i]
+            shared = min(_common_prefix(previous, item.ids), len(item.ids) - 1)
+            llm.n_tokens = shared
+            llm.eval(item.ids[shared:])
+            previous = item.ids
             logits = np.asarray(llm.scores[item.n_prompt - 1 : len(item.ids) - 1], dtype=np.float64)
             top = logits.max(axis=1, keepdims=True)
             log_norm = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
@@ -41,3 +47,8 @@ def answer_losses(model_path: Path, encoded: list[Encoded]) -> np.ndarray:
     finally:
         llm.close()
     return losses
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    return next((i for i in range(n) if a[i] != b[i]), n)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from typer.testing import CliRunner
 
@@ -34,3 +36,25 @@ def test_run_refuses_dp_without_finetune(data_dir, tmp_path):
     result = CliRunner().invoke(app, ["run", str(tmp_path / "x.jsonl"), "-o", str(tmp_path / "out"), "--dp"])
     assert result.exit_code == 2 and "--finetune" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_keys_and_config_commands(data_dir, monkeypatch):
+    from api.secrets import load_secret
+    from api.settings import Settings
+
+    monkeypatch.setenv("AIRLOCK_DATABASE_URL", "sqlite:///" + str(data_dir / "cli.db"))
+    monkeypatch.setenv("AIRLOCK_SIGNING_KEY", "ab" * 32)
+    runner = CliRunner()
+    created = runner.invoke(app, ["keys", "create", "--role", "reviewer", "--name", "rita"])
+    assert created.exit_code == 0 and created.stdout.startswith("ak_")
+    key_id = created.stdout.split("_")[1]
+    assert f"{key_id}  reviewer   active   rita" in runner.invoke(app, ["keys", "list"]).output
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
+    assert "revoked" in runner.invoke(app, ["keys", "list"]).output
+    assert runner.invoke(app, ["keys", "create", "--role", "root"]).exit_code == 2
+    shown = runner.invoke(app, ["config", "show"])
+    assert shown.exit_code == 0
+    config = json.loads(shown.stdout)
+    assert config["host"] == "127.0.0.1" and config["secrets"]["signing"] == {"source": "environment"}
+    site = load_secret("site", Settings()).hex()
+    assert site not in shown.output and "ab" * 32 not in shown.output and created.stdout.strip() not in shown.output

@@ -19,7 +19,7 @@ SITE_KEY = bytes(range(32))
 OTHER_SITE_KEY = bytes(range(7, 39))
 
 RECORDS = [
-    {"id": "T-1", "text": "Hi, I'm Margaret Okafor. Please call me at (415) 555-0198 or write to "
+    {"id": "T-1", "text": "Margaret Okafor here. Please call me at (415) 555-0198 or write to "
                           "margaret.okafor@example.com about invoice 7731.", "priority": 2},
     {"id": "T-2", "text": "Margaret Okafor again: the refund still hasn't arrived.", "priority": 1},
     {"id": "T-3", "text": "Daniel Brennan reported the outage, reach him at daniel.b@example.org.", "priority": 3},
@@ -56,7 +56,7 @@ def test_findings_point_at_the_original_text(scrubbed):
 
 def test_placeholders_are_numbered_across_the_dataset(scrubbed):
     first, second, third = (item.record["text"] for item in scrubbed)
-    assert "<PERSON_1>. Please" in first
+    assert first.startswith("<PERSON_1> here.")
     assert second.startswith("<PERSON_1> again")  # same person, next record, same number
     assert third.startswith("<PERSON_2> reported")
     numbers = [n for kind, n, _, _ in find_placeholders(first + second + third) if kind == "EMAIL_ADDRESS"]
@@ -74,7 +74,7 @@ def test_surrogates_are_consistent_across_scrubbers_and_keys(analyzer):
             assert value not in text
     # The same person in two records gets the same fake name in both.
     fake = texts[0][1][:texts[0][1].index(" again")]
-    assert fake + ". Please" in texts[0][0]
+    assert texts[0][0].startswith(fake + " here.")
     prints = [{f.fingerprint for item in run for f in item.findings} for run in runs]
     assert prints[0] == prints[1] and not prints[0] & prints[2]
 

@@ -1,0 +1,156 @@
+"""The privacy claims, tested on real tiny models: an overfit model is caught by the model-level
+membership attack and quarantined by the gate, the DP model at ε=8 is not; planted canaries are
+exposed less under DP; an interrupted DP run resumes without spending extra budget; the exported
+GGUF runs in llama.cpp."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tests.finetune.conftest import MAX_LENGTH, tickets
+
+pytestmark = pytest.mark.slow
+CHECK = "model_membership_inference"
+
+
+def _audit(splits, model, base):
+    from audit.checks import CHECKS
+    from audit.gate import run_audit
+    from audit.inputs import AuditInputs
+    from audit.policy import AuditPolicy
+
+    synthetic = [{**r, "_synthetic": True} for r in tickets(3, seed=9)]
+    inputs = AuditInputs(synthetic=synthetic, train=splits["train"], holdout=splits["holdout"],
+                         models={"finetuned": model, "base": base})
+    # Default thresholds; only the model-level check runs (the others judge synthetic data).
+    policy = AuditPolicy(required=[CHECK], skip=[name for name in CHECKS if name != CHECK])
+    report = run_audit(inputs, policy)
+    (outcome,) = [o for o in report.checks if o.name == CHECK]
+    return report, outcome
+
+
+@pytest.fixture(scope="module")
+def audits(splits, overfit_model, dp_run, base):
+    return {"overfit": _audit(splits, overfit_model["model"], base), "dp": _audit(splits, dp_run["model"], base)}
+
+
+def test_overfit_model_is_caught_by_the_model_attack_and_the_dp_model_is_not(audits):
+    overfit, dp = audits["overfit"][1].result, audits["dp"][1].result
+    assert overfit.figure > 0.85
+    assert overfit.figure > dp.figure + 0.2
+    assert overfit.ci[0] > 0.6
+    assert dp.ci[0] < 0.5 < dp.ci[1]  # indistinguishable from a coin flip
+
+
+def test_gate_quarantines_the_overfit_model_and_releases_the_dp_model(audits):
+    overfit_report, overfit = audits["overfit"]
+    dp_report, dp = audits["dp"]
+    assert overfit_report.verdict == "quarantine"
+    assert overfit.status == "failed"
+    assert any(reason.startswith(CHECK) for reason in overfit_report.reasons)
+    assert dp_report.verdict == "pass", dp_report.reasons
+    assert dp.status == "passed"
+
+
+def test_report_states_the_guarantee_in_plain_words(audits):
+    dp, overfit = audits["dp"][1].result, audits["overfit"][1].result
+    assert "trained with differential privacy, ε=8, δ=" in dp.summary
+    assert dp.details["differential_privacy"] is True and dp.details["accountant"] == "rdp"
+    assert "WITHOUT differential privacy" in overfit.summary
+    assert overfit.details["differential_privacy"] is False
+
+
+def _exposure(model, base, splits) -> float:
+    """Mean exposure (Carlini et al., 'The Secret Sharer', USENIX Security 2019) of the planted
+    canaries, ranked by loss drop among never-planted controls: log2(candidates) − log2(rank)."""
+    from synth.finetune.data import Tokenizer, render_examples
+    from synth.finetune.scoring import answer_losses
+
+    records = splits["planted"] + splits["controls"]
+    examples, _ = render_examples(records, prompt_format=model.provenance["prompt_format"])
+    tokenizer = Tokenizer(model.path)
+    encoded = [tokenizer.encode(e, MAX_LENGTH) for e in examples]
+    tokenizer.close()
+    drop = answer_losses(base.path, encoded) - answer_losses(model.path, encoded)
+    planted, controls = drop[: len(splits["planted"])], drop[len(splits["planted"]) :]
+    candidates = len(controls) + 1
+    return float(np.mean([math.log2(candidates) - math.log2(1 + np.sum(controls >= d)) for d in planted]))
+
+
+def test_planted_canaries_are_less_exposed_under_dp(splits, overfit_model, dp_run, base):
+    overfit = _exposure(overfit_model["model"], base, splits)
+    dp = _exposure(dp_run["model"], base, splits)
+    assert overfit > 3.0  # near the top of the ranking among 31 candidates
+    assert dp < overfit - 1.5
+
+
+def test_interrupted_dp_run_resumes_without_spending_more_budget(dp_run):
+    from opacus.accountants import RDPAccountant
+
+    first, second, prov = dp_run["first"], dp_run["second"], dp_run["model"].provenance
+    assert [s.step for s in first] == [1]
+    assert dp_run["checkpoint_left"]
+    assert second[0].step == 2 and second[-1].step == second[-1].total == prov["steps"]
+    # What was recorded is exactly `steps` noisy steps at the planned noise and rate, no more.
+    reference = RDPAccountant()
+    reference.history = [(prov["noise_multiplier"], prov["sample_rate"], prov["steps"])]
+    assert prov["epsilon_spent"] == pytest.approx(reference.get_epsilon(prov["delta"]), abs=1e-3)
+    assert prov["epsilon_spent"] <= prov["epsilon"]
+    assert second[-1].epsilon == pytest.approx(prov["epsilon_spent"], abs=1e-3)
+    assert not (dp_run["config"].checkpoint_dir / "checkpoint.pt").exists()  # done: no stale checkpoint
+
+
+def test_provenance_records_the_guarantee_and_the_data(dp_run, base, splits):
+    from synth.finetune.data import dataset_fingerprint
+
+    prov = dp_run["model"].provenance
+    assert prov["base_model_sha256"] == base.sha256
+    assert prov["differential_privacy"] is True
+    assert prov["accountant"] == "rdp" and prov["epsilon"] == 8.0
+    assert prov["delta"] == pytest.approx(1 / len(splits["train"]) ** 1.1)
+    assert prov["sample_rate"] == pytest.approx(1 / 3) and prov["clip_norm"] == 1.0
+    assert prov["noise_multiplier"] > 0 and prov["epochs"] == 1
+    assert prov["dataset_size"] == len(splits["train"])
+    assert prov["dataset_fingerprint"] == dataset_fingerprint(splits["train"])
+
+
+def test_exported_gguf_keeps_the_base_metadata_and_runs_in_llama_cpp(dp_run, overfit_model, base, splits):
+    import gguf
+
+    from synth.engine import Engine, RuntimeSettings, Sampling
+    from synth.finetune.data import Tokenizer, render_examples
+    from synth.finetune.scoring import answer_losses
+
+    model = dp_run["model"]
+    source, exported = gguf.GGUFReader(base.path), gguf.GGUFReader(model.path)
+    for key in ("tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.chat_template", "llama.block_count"):
+        assert exported.fields[key].contents() == source.fields[key].contents()
+    tensors = {t.name: t for t in exported.tensors}
+    assert tensors["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.Q8_0
+    untouched = {t.name: t for t in source.tensors}["token_embd.weight"]
+    assert bytes(tensors["token_embd.weight"].data) == bytes(untouched.data)
+
+    engine = Engine(model, RuntimeSettings(n_ctx=256))
+    out = engine.complete([{"role": "user", "content": "Write one new ticket. Reply with the text only."}],
+                          Sampling(max_tokens=16, temperature=0.0), seed=0)
+    engine.close()
+    assert out.completion_tokens > 0 and out.text.strip()
+
+    # Rotary layout and tensor names right: the DP model scores unseen records like its base does,
+    # and the overfit model's loss on its own training records collapsed.
+    examples, _ = render_examples(splits["holdout"][:8] + splits["train"][:8], prompt_format=model.provenance["prompt_format"])
+    tokenizer = Tokenizer(model.path)
+    encoded = [tokenizer.encode(e, MAX_LENGTH) for e in examples]
+    tokenizer.close()
+    base_loss = answer_losses(base.path, encoded)
+    assert np.abs(answer_losses(model.path, encoded[:8]) - base_loss[:8]).mean() < 0.3
+    assert answer_losses(overfit_model["model"].path, encoded[8:]).mean() < base_loss[8:].mean() / 2
+
+
+def test_cli_reports_a_model_without_dp_as_such(overfit_model):
+    assert "registered tiny-overfit" in overfit_model["output"]
+    assert "WITHOUT differential privacy" in overfit_model["output"]
+    assert overfit_model["model"].provenance["differential_privacy"] is False
