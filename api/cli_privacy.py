@@ -34,8 +34,7 @@ def scrub(
 ) -> None:
     """Replace the PII in every record as the policy says, and write a manifest of findings.
 
-    The manifest gives each finding's record, field, span, type, detector and a keyed fingerprint,
-    never the value itself.
+    The manifest gives each finding's record, field, span, type, detector and keyed fingerprint, never the value.
 
     Bad input stops the run with the record number and field, leaving no output behind.
     """
@@ -84,8 +83,7 @@ def reidentify(
 ) -> None:
     """Put raw values back from the vault (authorized people holding the vault key only).
 
-    Placeholders, surrogates, keyed hashes and encrypted tokens in scrubbed records, or manifest
-    fingerprints, are mapped back to the raw values.
+    Maps placeholders, surrogates, keyed hashes and encrypted tokens, or manifest fingerprints, back to raw values.
 
     Without the vault key the vault cannot be opened and nothing is recoverable.
     """

@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Float, Integer, LargeBinary, MetaData, String, create_engine, event
+from sqlalchemy import JSON, Float, Integer, LargeBinary, MetaData, String, create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MIGRATION_LOCK = 0x41_49_52_4C  # "AIRL": any constant shared by every Airlock process
 
 
 class Base(DeclarativeBase):
@@ -96,13 +97,18 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent; safe for concurrent starts on PG)."""
+    """Bring the schema to the newest Alembic revision (idempotent). Services and workers that start
+    together migrate one after the other: under an advisory lock on PostgreSQL, the write lock on SQLite."""
     from alembic import command
     from alembic.config import Config
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        elif connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # the database's write lock, until commit
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

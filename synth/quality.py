@@ -14,7 +14,7 @@ from dataclasses import astuple, dataclass
 from privacy.placeholders import PLACEHOLDER
 
 _LEAD = re.compile(r"^\s*(?:(?:text|ticket|note|record|answer|response|summary|output|[AQ])\s*\d*\s*:\s*)", re.I)
-_QUOTES = ("\"\"", "''", "``", "\u201c\u201d", "**", "*")
+_QUOTES = ("\"\"", "''", "``", "\u201c\u201d", "**")  # opening and closing character
 _PREAMBLE = re.compile(r"^[^\n]{0,80}(here is|here's|rewritten|paraphrase|version|summary|sure)[^\n]{0,80}:\s*\n", re.I)
 # Things that look like a placeholder but are not well formed: <PERSON>, <name_1, PERSON_1, [address]
 _BROKEN_PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9_]*>?|\[[A-Za-z_ ]{2,30}\]|\b[A-Z]{2,}(?:_[A-Z]+)*_\d+\b")
@@ -24,9 +24,8 @@ _WORD = re.compile(r"\w+|<[A-Z][A-Z0-9_]*?_\d+>")
 def clean(text: str) -> str:
     """Strip the wrapping a small model adds: labels such as 'Text:', quotes, surrounding space."""
     text = _LEAD.sub("", _PREAMBLE.sub("", text.strip())).strip()
-    for pair in _QUOTES:
-        if len(text) > 2 and text[0] == pair[0] and text[-1] == pair[-1]:
-            text = text[1:-1].strip()
+    while len(text) > 2 and any(text[0] == a and text[-1] == b and b not in text[1:-1] for a, b in _QUOTES):
+        text = text[1:-1].strip()
     return text
 
 

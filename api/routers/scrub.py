@@ -10,7 +10,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from api.bodies import read_json
-from api.deps import require
+from api.deps import get_audit_log, require
+from api.keys import Principal
 from api.policy import resolve_policy
 from api.secrets import load_secret
 from privacy.errors import BadInput
@@ -44,8 +45,9 @@ _OPENAPI_BODY = {"requestBody": {"required": True, "content": {"application/json
     "schema": ScrubRequest.model_json_schema()}}}}
 
 
-@router.post("/scrub", openapi_extra=_OPENAPI_BODY, dependencies=[Depends(require("submitter"))])
-async def scrub(request: Request, policy: str = Query("default")) -> dict:
+@router.post("/scrub", openapi_extra=_OPENAPI_BODY)
+async def scrub(request: Request, policy: str = Query("default"), log=Depends(get_audit_log),
+                principal: Principal = Depends(require("submitter"))) -> dict:
     """Scrub at most `max_scrub_bytes` of records or text; findings carry keyed fingerprints, never values."""
     try:
         payload = ScrubRequest.model_validate(await read_json(request))
@@ -55,7 +57,10 @@ async def scrub(request: Request, policy: str = Query("default")) -> dict:
     if (payload.records is None) == (payload.text is None):
         raise BadInput("send either 'records' or 'text'")
     scrubber = await run_in_threadpool(scrubber_for, request.app, policy)
-    return await run_in_threadpool(_scrub, request.app, scrubber, payload)
+    result = await run_in_threadpool(_scrub, request.app, scrubber, payload)
+    log.append("scrub.sync", None, {"by": principal.key_id, "policy": policy,
+                                    "records": len(payload.records or []), "findings": len(result["findings"])})
+    return result
 
 
 def _scrub(app, scrubber, payload: ScrubRequest) -> dict:  # noqa: ANN001

@@ -20,8 +20,10 @@ FORMAT_PRESERVING = "format_preserving"
 FORMAT_PRESERVING_TYPES = frozenset({
     "PHONE_NUMBER", "US_SSN", "CREDIT_CARD", "MEDICAL_RECORD_NUMBER", "ACCOUNT_NUMBER", "PASSPORT",
     "ID", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "US_PASSPORT", "US_ITIN", "UK_NHS", "ZIP_CODE",
-    "POSTCODE", "IP_ADDRESS",
+    "POSTCODE",
 })
+
+
 def reshape(value: str, rng: random.Random, keep_country_code: bool = False) -> str:
     """Redraw digits (and letters after the first digit) keeping every separator in place.
 

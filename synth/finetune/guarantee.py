@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import random
 import re
+import warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from privacy.errors import BadInput, PolicyError
@@ -97,9 +99,10 @@ def _calibrate(units, epsilon, delta, batch_size, epochs, clip_norm, accountant)
     per_epoch = steps_per_epoch(units, batch_size)
     steps = epochs * per_epoch
     try:
-        sigma = get_noise_multiplier(
-            target_epsilon=epsilon, target_delta=delta, sample_rate=1 / per_epoch, steps=steps, accountant=accountant
-        )
+        with _quiet_accountant():
+            sigma = get_noise_multiplier(
+                target_epsilon=epsilon, target_delta=delta, sample_rate=1 / per_epoch, steps=steps, accountant=accountant
+            )
     except ValueError:  # "the privacy budget is too low"
         return None
     return PrivacyPlan(epsilon, delta, accountant, sigma, 1 / per_epoch, clip_norm, epochs, steps, units)
@@ -172,6 +175,14 @@ def _first_repeat(records: list[dict], name: str) -> tuple[int | None, int | Non
     return None, None
 
 
+@contextmanager
+def _quiet_accountant():
+    """RDP warns that its largest order was optimal at large ε; the bound is still valid (just not tightest)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Optimal order is the largest alpha")
+        yield
+
+
 class DPTraining:
     """Opacus attached to an ordinary model, optimizer and data loader — the one call that makes a
     training run differentially private — plus the accountant that records what was spent."""
@@ -207,7 +218,8 @@ class DPTraining:
         """ε spent so far at the plan's δ."""
         if not self.engine.accountant.history:
             return 0.0
-        return float(self.engine.accountant.get_epsilon(delta=self.plan.delta))
+        with _quiet_accountant():
+            return float(self.engine.accountant.get_epsilon(delta=self.plan.delta))
 
     def state_dict(self) -> dict:
         return dict(self.engine.accountant.state_dict())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -254,5 +254,8 @@ class _Checkpoint:
 
 
 def remove_checkpoint(config: FinetuneConfig) -> None:
+    """After the model is registered the run is over: nothing is left to resume."""
     if config.checkpoint_dir is not None:
         (Path(config.checkpoint_dir) / CHECKPOINT_FILE).unlink(missing_ok=True)
+        with suppress(OSError):
+            Path(config.checkpoint_dir).rmdir()  # only if empty

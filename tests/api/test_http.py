@@ -187,3 +187,34 @@ def test_responses_carry_a_request_id_and_logs_are_json(client, keys, settings):
     lines = [json.loads(line) for line in settings.log_file.read_text().splitlines() if line.startswith("{")]
     assert any(line.get("request_id") == request_id and line["event"] == "request" and line["status"] == 200
                for line in lines)
+
+
+def test_sync_scrub_replaces_pii_and_returns_fingerprinted_findings(data_dir):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.keys import create_key
+    from api.settings import Settings
+    from tests.api.conftest import PLANTED as PII
+    from tests.api.conftest import leaks, write_policy
+
+    write_policy(data_dir, "tiny")
+    app = create_app(Settings(data_dir=data_dir))
+    _, key = create_key(app.state.engine, "submitter")
+    records = [{"id": "R-1", "kind": "ticket", "label": "billing",
+                "text": f"Write to {PII['text_email']} about the refund.",
+                "contact": {"email": PII["email"], "phone": PII["phone"]}}]
+    with TestClient(app) as client:
+        response = client.post("/v1/scrub", params={"policy": "tiny"}, json={"records": records},
+                               headers={"X-API-Key": key})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert not leaks(response.content)
+        assert body["records"][0]["id"] == "R-1" and body["records"][0]["label"] == "billing"
+        assert {f["entity_type"] for f in body["findings"]} >= {"EMAIL_ADDRESS", "PHONE_NUMBER"}
+        assert all(len(f["fingerprint"]) == 64 for f in body["findings"])
+        text = client.post("/v1/scrub", params={"policy": "tiny"}, json={"text": f"mail {PII['email']}"},
+                           headers={"X-API-Key": key}).json()
+        assert PII["email"] not in text["text"] and text["findings"][0]["entity_type"] == "EMAIL_ADDRESS"
+    assert [e.event for e in app.state.audit_log.entries()][-2:] == ["scrub.sync", "scrub.sync"]
+    app.state.engine.dispose()

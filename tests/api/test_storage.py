@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from api import jobs
-from api.db import migrate, open_database
+from api.db import make_engine, migrate, open_database
 from api.keys import Principal, authenticate, create_key, list_keys, revoke_key
 from privacy.errors import BadInput
 
@@ -107,4 +107,30 @@ def test_four_eyes_review(engine):
     assert approved.state == jobs.PASSED and approved.review_state == "approved"
     with pytest.raises(jobs.NotReviewable):
         jobs.review(engine, job_id, Principal("cccccccccccc", "rita", "reviewer"), approve=False)
-    assert jobs.counts_by_state(engine) == {jobs.PASSED: 1}
+    _submit(engine)
+    other = jobs.claim(engine, "w1", 30)
+    jobs.finish(engine, other, "w1", jobs.AWAITING_REVIEW, verdict="pass")
+    rejected = jobs.review(engine, other.id, Principal("cccccccccccc", "rita", "reviewer"), approve=False)
+    assert rejected.state == jobs.REJECTED and rejected.review_state == "rejected"
+    assert jobs.counts_by_state(engine) == {jobs.PASSED: 1, jobs.REJECTED: 1}
+
+
+def test_processes_starting_together_migrate_once(database_url):
+    fresh = [make_engine(database_url) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def start(engine) -> None:
+        try:
+            migrate(engine)
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=start, args=(engine,)) for engine in fresh]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert {"api_keys", "jobs", "audit_log"} <= set(sa.inspect(fresh[0]).get_table_names())
+    for engine in fresh:
+        engine.dispose()

