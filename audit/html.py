@@ -36,7 +36,7 @@ def render(report: dict) -> str:
         f"<p class='muted'>Report {escape(report['report_id'])} · {escape(report['created_at'])} · "
         f"schema {escape(report['schema'])} v{report['schema_version']}</p>",
         _verdict(report),
-        _overview(report["checks"]),
+        _overview(report["checks"], report["policy"].get("confidence", 0.95)),
         *(_section(check) for check in report["checks"]),
         _inputs(report["inputs"]),
         "<p class='muted'>This page is a rendering of <code>report.json</code>. The JSON file is signed "
@@ -70,14 +70,14 @@ def _number(value) -> str:
     return "—" if value is None else f"{value:.3g}"
 
 
-def _overview(checks: list[dict]) -> str:
+def _overview(checks: list[dict], confidence: float) -> str:
     rows = "".join(
         f"<tr><td>{escape(c['title'])}{' (required)' if c['required'] else ''}</td><td>{_badge(c['status'])}</td>"
         f"<td>{_number(c.get('figure'))}</td>"
         f"<td>{_interval(c)}</td><td>{_number(c.get('threshold'))}</td></tr>"
         for c in checks
     )
-    return ("<table><tr><th>Check</th><th>Result</th><th>Figure</th><th>95% interval</th>"
+    return (f"<table><tr><th>Check</th><th>Result</th><th>Figure</th><th>{confidence:.0%} interval</th>"
             f"<th>Limit</th></tr>{rows}</table>")
 
 

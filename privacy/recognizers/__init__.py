@@ -9,9 +9,11 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from presidio_analyzer import EntityRecognizer, RecognizerRegistry
-
+from privacy.detections import presidio_without_torch
 from privacy.policy import PrivacyPolicy
+
+with presidio_without_torch():
+    from presidio_analyzer import EntityRecognizer, RecognizerRegistry
 
 REGISTRY: dict[str, type[EntityRecognizer]] = {}
 
@@ -23,8 +25,9 @@ def register(cls: type[EntityRecognizer]) -> type[EntityRecognizer]:
 
 
 def _load_modules() -> None:
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    with presidio_without_torch():
+        for module in pkgutil.iter_modules(__path__):
+            importlib.import_module(f"{__name__}.{module.name}")
 
 
 def build_recognizers(policy: PrivacyPolicy, supported_language: str = "en") -> list[EntityRecognizer]:

@@ -21,7 +21,7 @@ GAZETTEER_LOCALES = ("en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "pt_B
 _EVERYDAY = frozenset("""
 will may mark bill grant rose june hope faith joy summer amber crystal ray dean hunter chase guy
 jack frank art don sue pat gene rob sandy dawn page long young king white brown green black hall
-wood bell may young hill park lane street baker cook hunt ward fox price rich love star sky case
+wood bell hill park lane street baker cook hunt ward fox price rich love star sky case
 weeks days months years hours minutes today monday friday sunday morning evening night
 mom mum dad sis bro babe guys team everyone all sir madam
 """.split())
@@ -91,12 +91,14 @@ class UncasedNameRecognizer(LocalRecognizer):
         windows = _windows(text, [(m.start(), m.end()) for m in candidates])
         nlp = nlp_artifacts.nlp_engine.get_nlp(self.supported_language)
         results = []
-        for (offset, end), doc in zip(windows, nlp.pipe(restored_text[a:b] for a, b in windows)):
+        for (offset, _), doc in zip(windows, nlp.pipe(restored_text[a:b] for a, b in windows)):
             for entity in doc.ents:
+                if entity.label_ not in ("PERSON", "PER"):
+                    continue
                 start, end = offset + entity.start_char, offset + entity.end_char
                 inside = [m.group().casefold() for m in candidates if m.start() < end and start < m.end()]
                 # a lone surname ("branch", "weeks") is too often a word; a first name is not
-                if entity.label_ in ("PERSON", "PER") and (len(inside) > 1 or any(w in self.first_names for w in inside)):
+                if len(inside) > 1 or any(word in self.first_names for word in inside):
                     results.append(self._result(start, end, 0.8))
         for first, last in zip(candidates, candidates[1:]):
             if (text[first.end():last.start()] == " " and first.group().casefold() in self.first_names

@@ -191,7 +191,9 @@ class DPTraining:
         from opacus import PrivacyEngine
 
         self.plan = plan
-        self.engine = PrivacyEngine(accountant=plan.accountant)
+        with warnings.catch_warnings():  # seeded noise on purpose: a run is reproducible (see provenance)
+            warnings.filterwarnings("ignore", message="Secure RNG turned off")
+            self.engine = PrivacyEngine(accountant=plan.accountant)
 
     def make_private(self, model, optimizer, loader, noise_generator):
         if not math.isclose(1 / len(loader), self.plan.sample_rate):
@@ -240,6 +242,7 @@ def provenance(plan: PrivacyPlan | None, unit: str, epsilon_spent: float | None,
             "steps": steps,
             "privacy_unit": unit,
             "mechanism": "DP-SGD (Opacus): Poisson sampling, per-example clipping, Gaussian noise",
+            "noise_source": "seeded PRNG (reproducible; not Opacus secure_mode)",
         }
     record["guarantee"] = describe_guarantee(record)
     return record

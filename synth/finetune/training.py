@@ -10,6 +10,7 @@ and logits are computed only over the answer span (the 49k-token vocabulary domi
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -136,36 +137,38 @@ def train(
     batches = None
     updating = False
     model.train()
-    try:
-        while step < total:
-            if batches is None:  # a pass over the loader; resuming replays its draws up to `into_pass`
-                if pass_state is not None:
-                    data_rng.set_state(pass_state)
-                pass_state = data_rng.get_state()
-                batches = iter(loader)
-                for _ in range(into_pass):
-                    next(batches)
-            batch = next(batches, None)
-            if batch is None:
-                batches, pass_state, into_pass = None, None, 0
-                continue
-            into_pass += 1
-            with _memory_errors(batch, config):
-                loss = _backward(model, batch, lora.values())
-                updating = True  # parameters, noise and accountant change together: never save halfway
-                optimizer.step()
-                optimizer.zero_grad(set_to_none=True)
-                updating = False
-            step += 1
-            checkpoint.step_done(step, pass_state, into_pass)
-            if step % config.checkpoint_every == 0 or step == total:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Full backward hook is firing")  # Opacus, frozen inputs: harmless
+        try:
+            while step < total:
+                if batches is None:  # a pass over the loader; resuming replays its draws up to `into_pass`
+                    if pass_state is not None:
+                        data_rng.set_state(pass_state)
+                    pass_state = data_rng.get_state()
+                    batches = iter(loader)
+                    for _ in range(into_pass):
+                        next(batches)
+                batch = next(batches, None)
+                if batch is None:
+                    batches, pass_state, into_pass = None, None, 0
+                    continue
+                into_pass += 1
+                with _memory_errors(batch, config):
+                    loss = _backward(model, batch, lora.values())
+                    updating = True  # parameters, noise and accountant change together: never save halfway
+                    optimizer.step()
+                    optimizer.zero_grad(set_to_none=True)
+                    updating = False
+                step += 1
+                checkpoint.step_done(step, pass_state, into_pass)
+                if step % config.checkpoint_every == 0 or step == total:
+                    checkpoint.save(lora, optimizer, dp, noise_rng)
+                if on_step:
+                    on_step(TrainingStep(step, total, loss, dp.spent() if dp else None))
+        except KeyboardInterrupt:
+            if not updating:
                 checkpoint.save(lora, optimizer, dp, noise_rng)
-            if on_step:
-                on_step(TrainingStep(step, total, loss, dp.spent() if dp else None))
-    except KeyboardInterrupt:
-        if not updating:
-            checkpoint.save(lora, optimizer, dp, noise_rng)
-        raise
+            raise
     return TrainingOutcome(step, dp.spent() if dp else None, resumed[0] if resumed else 0)
 
 

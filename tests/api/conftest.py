@@ -94,7 +94,7 @@ def planted_records(count: int) -> list[dict]:
     records = [json.loads(line) for line in (SAMPLE / "records.jsonl").read_text().splitlines()[:count]]
     for record in records[::3]:
         record["contact"] = {"email": PLANTED["email"], "phone": PLANTED["phone"]}
-        record["text"] += f" Reply to {PLANTED['text_email']} please."
+        record["text"] += f" You can write to {PLANTED['text_email']} any time."
     return records
 
 
@@ -105,9 +105,10 @@ def write_policy(data_dir: Path, name: str, **sections) -> Path:
     document["name"] = name
     document["split"] = {"holdout_fraction": 0.3, "min_holdout": 8, "seed": 1}
     document["synth"] = {"n": 2, "runtime": {"n_threads": 1}}
-    # Tiny data gives wide intervals: these tests check the pipeline's plumbing, not the thresholds.
+    # Tiny data gives wide intervals and stray NER hits: these tests check the pipeline's plumbing,
+    # not the stages' thresholds (the planted values are searched for directly, see `leaks`).
     document["audit"] = {"min_holdout": 8, "bootstrap": 50, "checks": {
-        "pii_rescan": {"threshold": 1.0}, "membership_inference": {"threshold": 1.0}, "utility": {"threshold": 1.0}}}
+        name: {"threshold": 1.0} for name in ("pii_rescan", "pii_replay", "membership_inference", "utility")}}
     for section, values in sections.items():
         document[section] = {**document.get(section, {}), **values}
     path = data_dir / "policies" / f"{name}.yaml"

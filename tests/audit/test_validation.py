@@ -8,7 +8,7 @@ from audit.canaries import make_canaries
 from audit.gate import run_audit
 from audit.inputs import AuditInputs
 from tests.audit.conftest import SITE_KEY
-from tests.audit.corpus import make_records, near_copy
+from tests.audit.corpus import LABELS, make_records, near_copy
 
 
 def _outcomes(report):
@@ -55,6 +55,17 @@ def test_fresh_records_from_the_same_distribution_pass(splits, scrubbed_sample, 
     assert checks["pii_replay"].result.details["replayed_values"] == 0
     assert checks["pii_rescan"].status == "passed"
     assert checks["memorization"].result.figure == 0
+    tstr = checks["utility"].result.details["train_on_synthetic_test_on_real"]
+    assert tstr["train_on_synthetic_accuracy"] > 0.8 * tstr["train_on_real_accuracy"]
+
+
+def test_degenerate_synthetic_text_fails_utility(splits, policy):
+    degenerate = [{**r, "text": f"<PERSON_1> {' '.join([LABELS[r['label']][0]] * 30)}."} for r in splits["fresh"]]
+    report = run_audit(AuditInputs(degenerate, splits["train"], splits["holdout"]), policy)
+    utility = _outcomes(report)["utility"]
+    assert utility.status == "failed"
+    assert utility.result.ci[0] > 0.95
+    assert utility.result.details["vocabulary_js_distance"] > 0.5
 
 
 def test_a_replayed_source_pii_value_fails(splits, scrubbed_sample, analyzer, sample_policy, policy):
