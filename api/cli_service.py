@@ -17,15 +17,16 @@ def run(
     policy: Path | None = typer.Option(None, "--policy", help="Policy YAML (default: AIRLOCK_POLICY or the bundled one)."),
     mode: str | None = typer.Option(None, "--mode", help="Synthesis mode (default: the policy's)."),
     n: int | None = typer.Option(None, "-n", help="How many synthetic records (default: the policy's).", min=1),
-    seed: int | None = typer.Option(None, "--seed", help="Seed for the split, synthesis and audit."),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for synthesis, canaries and fine-tuning (the split's is in the policy)."),
     finetune: bool = typer.Option(False, "--finetune", help="Fine-tune (LoRA) on the training split first."),
     dp: bool = typer.Option(False, "--dp", help="With --finetune: differentially private fine-tuning (DP-SGD)."),
     canaries: int = typer.Option(0, "--canaries", help="Insert this many canary records to measure exposure.", min=0),
 ) -> None:
     """Scrub, split, synthesize, audit and gate INPUT; release to OUTDIR only if the gate passes.
 
-    Exit status: 0 released, 1 quarantined (gate failed), 2 bad input/policy/model, 3 audit error.
+    Exit status: 0 released; 2 bad input, policy or model; 3 quarantined or audit failed.
     """
+    from api.cli_audit import EXIT_QUARANTINE
     from api.pipeline import PipelineOptions, run_pipeline
     from api.policy import load_policy
     from api.progress import cli_progress
@@ -47,7 +48,7 @@ def run(
         return
     typer.echo(f"quarantined: the gate failed; nothing was released ({timings})", err=True)
     typer.echo(f"report: {result.report_html}", err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(EXIT_QUARANTINE)
 
 
 def serve(
