@@ -19,9 +19,11 @@ COPY audit audit
 COPY api api
 COPY data data
 # -DGGML_NATIVE=OFF: no -march=native, so the image runs on any x86-64 CPU, not only the builder's.
-# The CPU index gives torch==2.13.0 without the multi-GB CUDA wheels.
+# Everything comes from PyPI. PyPI's torch==2.13.0 for Linux is the CUDA build (several GB); a site
+# with a local mirror of the CPU build can point pip at it: --build-arg PIP_EXTRA_INDEX_URL=<mirror>.
+ARG PIP_EXTRA_INDEX_URL=""
 ENV CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" \
-    PIP_EXTRA_INDEX_URL=https://download.pytorch.org/whl/cpu \
+    PIP_EXTRA_INDEX_URL=${PIP_EXTRA_INDEX_URL} \
     PIP_NO_CACHE_DIR=1 \
     AIRLOCK_WHEEL_CACHE=/tmp/wheels \
     AIRLOCK_DATA_DIR=/var/lib/airlock
