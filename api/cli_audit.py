@@ -151,13 +151,12 @@ def log_show(
 
 
 def _log(settings):
-    """The audit log in the configured database, its table created if this database lacks it."""
+    """The audit log in the configured database. `open_database` runs the same Alembic migrations as
+    the service and `airlock run`, which create the audit-log table on a fresh database."""
     from api.db import open_database
-    from audit.log import METADATA, AuditLog
+    from audit.log import AuditLog
 
-    engine = open_database(settings.effective_database_url)
-    METADATA.create_all(engine, checkfirst=True)
-    return AuditLog(engine)
+    return AuditLog(open_database(settings.effective_database_url))
 
 
 def _publish_public_key(settings, signing_key: bytes) -> None:

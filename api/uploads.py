@@ -16,7 +16,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from privacy.errors import BadInput
-from privacy.records import MAX_RECORD_BYTES, Record, _read_csv, _read_jsonl
+from privacy.records import MAX_RECORD_BYTES, Record, read_records_from
 
 _NONCE = 12
 
@@ -40,8 +40,7 @@ def seal_upload(data: bytes, path: Path, job_id: str, master_key: bytes) -> byte
 
 def records_of(data: bytes, fmt: str, max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[Record]:
     """Records parsed from an in-memory JSONL or CSV dataset (errors name record numbers only)."""
-    reader = _read_jsonl if fmt == "jsonl" else _read_csv
-    yield from reader(io.BytesIO(data), max_record_bytes)
+    yield from read_records_from(io.BytesIO(data), fmt, max_record_bytes)
 
 
 @dataclass

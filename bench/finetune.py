@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
+from pathlib import Path
+
+# Run as a script, this folder comes first on sys.path, and bench/api.py would shadow the api package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 
 def records(n: int, seed: int = 0) -> list[dict]:

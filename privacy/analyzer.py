@@ -27,8 +27,8 @@ BATCH_SIZE = 64
 # this halves the cost of a document. Lowercase token text stands in for lemmas (context words).
 _UNUSED_COMPONENTS = ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer", "senter"]
 
-# FAC must map to LOCATION or street names are dropped. ORG is mapped but only Airlock's
-# organisation recognizer reports it (it filters labels such as "SSN", "IBAN", "MRN", "Visa").
+# FAC must map to LOCATION or street names are dropped. ORG is kept (Presidio's default drops it)
+# because recognizers/ner.py filters its false hits on labels such as "SSN", "IBAN", "MRN", "Visa".
 NER_MODEL_CONFIGURATION = {
     "model_to_presidio_entity_mapping": {
         "PERSON": "PERSON",
@@ -137,7 +137,8 @@ def build_analyzer(policy: PrivacyPolicy, model: str = MODEL_NAME) -> AnalyzerEn
 
 
 def detect(analyzer: AnalyzerEngine, text: str, policy: PrivacyPolicy) -> list[RecognizerResult]:
-    """Final PII spans in `text`: above the policy threshold, allow list applied, no overlaps."""
+    """Final PII spans in `text`: above the policy threshold, no overlaps, only the policy's
+    entity types (all when unset), and none whose text is exactly on the policy's allow list."""
     return _analyze(analyzer, text, policy, nlp_artifacts=None)
 
 
@@ -154,12 +155,16 @@ def _analyze(analyzer: AnalyzerEngine, text: str, policy: PrivacyPolicy, nlp_art
     results = analyzer.analyze(
         text=text,
         language=policy.language,
-        entities=policy.entities,
         score_threshold=policy.score_threshold,
         allow_list=policy.allow_list or None,
         nlp_artifacts=nlp_artifacts,
     )
-    return resolve_overlaps(results)
+    # Every detector runs even when the policy wants only some types, so that an MRN still wins
+    # its digits over the phone recognizer before non-wanted types are dropped.
+    resolved = resolve_overlaps(results)
+    if policy.entities is not None:
+        resolved = [r for r in resolved if r.entity_type in policy.entities]
+    return resolved
 
 
 _RANK = {"DATE_TIME": 0, "NRP": 0, "LOCATION": 1, "ORGANIZATION": 1, "PERSON": 1}

@@ -36,18 +36,28 @@ def read_records(path: str | Path, max_record_bytes: int = MAX_RECORD_BYTES) -> 
     """
     fmt = dataset_format(path)
     if str(path) == "-":
-        yield from _read_jsonl(sys.stdin.buffer, max_record_bytes)
+        yield from read_records_from(sys.stdin.buffer, fmt, max_record_bytes)
         return
     p = Path(path)
     if not p.is_file():
         raise BadInput(f"{p.name}: no such file")
     with p.open("rb") as raw:
-        reader = _read_jsonl(raw, max_record_bytes) if fmt == "jsonl" else _read_csv(raw, max_record_bytes)
         n = 0
-        for n, record in enumerate(reader, 1):
+        for n, record in enumerate(read_records_from(raw, fmt, max_record_bytes), 1):
             yield record
     if n == 0:
         raise BadInput(f"{p.name}: the file holds no records")
+
+
+def read_records_from(stream: IO[bytes], fmt: str, max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[Record]:
+    """Yield records from an open binary stream of JSONL or CSV (`fmt`: 'jsonl' or 'csv'), for
+    inputs that are not files: stdin, an upload decrypted in memory.
+
+    Errors name the record number, never the content.
+    """
+    if fmt not in ("jsonl", "csv"):
+        raise BadInput(f"unknown dataset format {fmt!r} (use jsonl or csv)")
+    yield from (_read_jsonl if fmt == "jsonl" else _read_csv)(stream, max_record_bytes)
 
 
 def _decode(line: bytes, number: int) -> str:

@@ -3,6 +3,14 @@
 The scrubbed training split is scanned the same way as a control: the scrubber ran these very
 detectors over it, so whatever they still flag there is their false-alarm floor. The figure is the
 excess: the share of synthetic records flagged minus the share of training records flagged.
+
+Synthesis replaces the placeholders it writes with fresh fake values (Faker surrogates drawn from
+the record's seed, never from source data) and lists each one's field and span in the record's
+`_provenance.surrogates`. A detection lying on such a span is the detector recognising Airlock's own
+fake value, so it is reported as excluded and not counted; a detection that reaches beyond the listed
+spans by more than punctuation, or any detection in a record without that list, still counts. The
+excluded values are not taken on trust: pii_replay fingerprints every span of the synthetic text,
+surrogates included, against the source values.
 Parameters: `sample` (records scanned per split, default 500; null = all), `ignore_entities`
 (types that do not identify anyone by themselves, default DATE_TIME and NRP).
 """
@@ -33,23 +41,58 @@ def _sample(n: int, size: int | None, seed: int) -> list[int]:
     return sorted(np.random.default_rng(seed).choice(n, size, replace=False).tolist())
 
 
-def _counted(spans: list[Span], record: dict, ignore: set[str]) -> list[Span]:
-    """Spans of identifying types that are not placeholders left by the scrubber."""
-    kept = []
+def surrogate_spans(record: dict, text_fields: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """Field → (start, end) of every fresh surrogate the generator says it inserted into that text
+    field; entries that do not fit the field's text are ignored rather than trusted."""
+    provenance = record.get("_provenance")
+    listed = provenance.get("surrogates") if isinstance(provenance, dict) else None
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for entry in listed if isinstance(listed, list) else []:
+        if not isinstance(entry, dict) or entry.get("field") not in text_fields:
+            continue
+        start, end, text = entry.get("start"), entry.get("end"), field_value(record, entry["field"])
+        if isinstance(start, int) and isinstance(end, int) and isinstance(text, str) and 0 <= start < end <= len(text):
+            spans.setdefault(entry["field"], []).append((start, end))
+    return spans
+
+
+def _covered(span: Span, text: str, cover: list[tuple[int, int]]) -> bool:
+    """Whether `cover` overlaps the span and leaves nothing of it but spaces and punctuation."""
+    inside = [False] * (span.end - span.start)
+    for start, end in cover:
+        for i in range(max(start, span.start), min(end, span.end)):
+            inside[i - span.start] = True
+    rest = "".join(c for c, covered in zip(text[span.start : span.end], inside) if not covered)
+    return any(inside) and not any(c.isalnum() for c in rest)
+
+
+def _counted(spans: list[Span], record: dict, ignore: set[str], filled: dict) -> tuple[list[Span], list[Span]]:
+    """(spans that count, spans on the generator's own surrogates): placeholders left by the
+    scrubber and types in `ignore` are neither."""
+    kept, on_surrogates = [], []
     for span in spans:
         if span.entity_type in ignore:
             continue
         text = field_value(record, span.field) or ""
-        inside = any(start <= span.start and span.end <= end for _, _, start, end in find_placeholders(text))
-        if not inside:
+        if any(start <= span.start and span.end <= end for _, _, start, end in find_placeholders(text)):
+            continue
+        if _covered(span, text, filled.get(span.field, [])):
+            on_surrogates.append(span)
+        else:
             kept.append(span)
-    return kept
+    return kept, on_surrogates
 
 
-def _scan(context: AuditContext, split: str, size: int | None, ignore: set[str]) -> dict[int, list[Span]]:
+def _scan(context: AuditContext, split: str, size: int | None, ignore: set[str]) -> tuple[dict, dict, int]:
+    """(counted spans by record index, surrogate spans by record index, surrogate values listed)."""
     records = context.records(split)
     found = context.detect(split, _sample(len(records), size, context.seed))
-    return {i: _counted(spans, records[i], ignore) for i, spans in found.items()}
+    counted, excluded, listed = {}, {}, 0
+    for i, spans in found.items():
+        filled = surrogate_spans(records[i], context.fields.text)
+        listed += sum(map(len, filled.values()))
+        counted[i], excluded[i] = _counted(spans, records[i], ignore, filled)
+    return counted, excluded, listed
 
 
 def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
@@ -57,11 +100,13 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         raise NotApplicable("no PII detector was provided to re-scan the synthetic records")
     size = settings.param("sample", 500)
     ignore = set(settings.param("ignore_entities", ["DATE_TIME", "NRP"]))
-    synthetic = _scan(context, "synthetic", size, ignore)
-    control = _scan(context, "train", size, ignore)
+    synthetic, on_surrogates, surrogates_listed = _scan(context, "synthetic", size, ignore)
+    control = _scan(context, "train", size, ignore)[0]
     flagged = [i for i, spans in synthetic.items() if spans]
     control_flagged = sum(1 for spans in control.values() if spans)
     by_entity = Counter(span.entity_type for spans in synthetic.values() for span in spans)
+    excluded_by_entity = Counter(span.entity_type for spans in on_surrogates.values() for span in spans)
+    excluded = sum(excluded_by_entity.values())
     ids = context.ids("synthetic")
     listed = [
         {"record": ids[i], "field": s.field, "entity_type": s.entity_type, "start": s.start, "end": s.end}
@@ -75,6 +120,12 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         f"({rate:.1%}), against {control_rate:.1%} of the already-scrubbed training records — their "
         f"false-alarm level. The excess, {figure:+.1%}, must stay within {settings.threshold:.1%}."
     )
+    if excluded:
+        summary += (
+            f" Not counted: {excluded} detections of the {surrogates_listed} fake values that synthesis "
+            "itself inserted in place of placeholders (fresh surrogates, not drawn from the source data; "
+            "PII replay still checks them against the source values)."
+        )
     details = {
         "scanned": len(synthetic),
         "records_total": len(context.records("synthetic")),
@@ -82,6 +133,9 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         "rate": rate,
         "by_entity": dict(sorted(by_entity.items())),
         "ignored_entities": sorted(ignore),
+        "surrogate_spans_listed": surrogates_listed,
+        "surrogate_detections_excluded": excluded,
+        "surrogate_detections_by_entity": dict(sorted(excluded_by_entity.items())),
         "control_scanned": len(control),
         "control_flagged": control_flagged,
         "control_rate": control_rate,

@@ -4,7 +4,10 @@ Figure: the cross-validated AUC of a classifier trained to tell real (training) 
 synthetic ones — 0.5 means it cannot, 1.0 means every synthetic record gives itself away. Also
 reported: Jensen–Shannon distances of record lengths, vocabulary and labels, and for labelled data
 the accuracy on the holdout of a classifier trained on synthetic records vs one trained on real ones.
-Parameters: `sample` (records per side for the discriminator, default 2000), `folds` (default 5).
+With fewer than `min_records` records on either side a discriminator's AUC says nothing (it passes by
+chance), so the check does not apply and, when the policy requires it, the gate quarantines.
+Parameters: `sample` (records per side for the discriminator, default 2000), `folds` (default 5, fewer
+when a side has fewer records), `min_records` (default 10).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from audit.check import Check, CheckResult, CheckSettings
+from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext
 from audit.stats import auc_with_ci, js_distance
 
@@ -39,11 +42,11 @@ def _discriminator(real: list[str], synthetic: list[str], sample: int, folds: in
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     rng = np.random.default_rng(seed)
-    k = min(sample, len(real), len(synthetic))
+    k = min(sample, len(real), len(synthetic))  # each fold is stratified: k real and k synthetic records
     texts = [real[i] for i in rng.choice(len(real), k, replace=False)]
     texts += [synthetic[i] for i in rng.choice(len(synthetic), k, replace=False)]
     labels = np.array([0] * k + [1] * k)
-    folds = max(2, min(folds, k))
+    folds = max(2, min(folds, k))  # every fold keeps at least one record of each side
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     scores = cross_val_predict(_text_classifier(seed), texts, labels, cv=splitter, method="predict_proba")[:, 1]
     return scores[labels == 1], scores[labels == 0]
@@ -89,6 +92,13 @@ def _tstr(context: AuditContext, sample: int, seed: int) -> dict | None:
 
 def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     seed = context.seed
+    fewest = min(len(context.records("synthetic")), len(context.records("train")))
+    needed = int(settings.param("min_records", 10))
+    if fewest < needed:
+        raise NotApplicable(
+            f"only {fewest} records on one side: telling real from synthetic records needs at least "
+            f"{needed} of each to mean anything"
+        )
     synthetic_tokens, train_tokens = context.tokens("synthetic"), context.tokens("train")
     synthetic_scores, real_scores = _discriminator(
         context.texts("train"), context.texts("synthetic"),

@@ -24,6 +24,8 @@ DELTA_EXPONENT = 1.1  # default δ = 1/n^1.1, strictly below 1/n
 # Std of the noise on the averaged clipped gradient, in clip norms (σ / expected batch). Above
 # this, the noise drowns what the records could teach: the run is refused as too small.
 MAX_EFFECTIVE_NOISE = 0.25
+# For estimates only (the refusal message): integer RDP orders are ~50× faster and a bit looser.
+_COARSE = {"rdp": {"epsilon_tolerance": 0.1, "alphas": list(range(2, 64))}, "prv": {"epsilon_tolerance": 0.1}}
 RECORD_UNIT = "record"  # privacy_unit value saying "every record is about a different person"
 _PERSON_FIELD = re.compile(
     r"^(person|patient|subject|customer|client|user|member|account|employee|student|owner|author|"
@@ -93,7 +95,7 @@ def default_delta(units: int) -> float:
     return 1 / units**DELTA_EXPONENT
 
 
-def _calibrate(units, epsilon, delta, batch_size, epochs, clip_norm, accountant) -> PrivacyPlan | None:
+def _calibrate(units, epsilon, delta, batch_size, epochs, clip_norm, accountant, coarse=False) -> PrivacyPlan | None:
     from opacus.accountants.utils import get_noise_multiplier
 
     per_epoch = steps_per_epoch(units, batch_size)
@@ -101,7 +103,8 @@ def _calibrate(units, epsilon, delta, batch_size, epochs, clip_norm, accountant)
     try:
         with _quiet_accountant():
             sigma = get_noise_multiplier(
-                target_epsilon=epsilon, target_delta=delta, sample_rate=1 / per_epoch, steps=steps, accountant=accountant
+                target_epsilon=epsilon, target_delta=delta, sample_rate=1 / per_epoch, steps=steps,
+                accountant=accountant, **(_COARSE.get(accountant, {}) if coarse else {}),
             )
     except ValueError:  # "the privacy budget is too low"
         return None
@@ -109,10 +112,11 @@ def _calibrate(units, epsilon, delta, batch_size, epochs, clip_norm, accountant)
 
 
 def _records_needed(epsilon, batch_size, epochs, clip_norm, accountant) -> int:
-    """Smallest dataset (to ~5%) for which the same settings pass the noise limit."""
+    """Smallest dataset (to ~5%) for which the same settings pass the noise limit: an estimate for
+    the refusal message, so the noise search is coarse."""
 
     def enough(n: int) -> bool:
-        plan = _calibrate(n, epsilon, default_delta(n), batch_size, epochs, clip_norm, accountant)
+        plan = _calibrate(n, epsilon, default_delta(n), batch_size, epochs, clip_norm, accountant, coarse=True)
         return plan is not None and plan.effective_noise <= MAX_EFFECTIVE_NOISE
 
     high = max(2 * batch_size, 16)

@@ -83,8 +83,8 @@ def _exposure(model, base, splits) -> float:
 def test_planted_canaries_are_less_exposed_under_dp(splits, overfit_model, dp_run, base):
     overfit = _exposure(overfit_model["model"], base, splits)
     dp = _exposure(dp_run["model"], base, splits)
-    assert overfit > 3.0  # near the top of the ranking among 31 candidates
-    assert dp < overfit - 1.5
+    assert overfit > 4.0  # at or near the top of the ranking among 31 candidates
+    assert dp < overfit - 1.0
 
 
 def test_interrupted_dp_run_resumes_without_spending_more_budget(dp_run):

@@ -16,11 +16,6 @@ def found(analyzer, policy, text: str) -> list[tuple[str, str]]:
     return [(r.entity_type, text[r.start:r.end]) for r in detect(analyzer, text, policy)]
 
 
-def covered(analyzer, policy, text: str, value: str) -> bool:
-    start = text.index(value)
-    return any(r.start <= start and r.end >= start + len(value) for r in detect(analyzer, text, policy))
-
-
 @pytest.mark.parametrize("text, value, entity", [
     # street addresses: US with unit, UK, German, French, Spanish, lowercase after a cue
     ("Please ship it to 2328 Figueroa Skyway Apt. 290 by Friday.", "2328 Figueroa Skyway Apt. 290", "STREET_ADDRESS"),
@@ -172,3 +167,9 @@ def test_ner_without_required_labels_is_a_model_error(tmp_path):
     nlp.to_disk(tmp_path / "person_only")
     with pytest.raises(ModelError, match="lacks NER labels DATE, GPE, ORG"):
         build_analyzer(PrivacyPolicy(), model=str(tmp_path / "person_only"))
+
+
+def test_entity_filter_reports_only_wanted_types_after_all_detectors_compete(analyzer):
+    policy = PrivacyPolicy(entities=["PERSON", "PHONE_NUMBER"])
+    text = "Dear Ms. Lovelace, call 0141 496 0305, MRN 4455667, 12 Baker Street."
+    assert found(analyzer, policy, text) == [("PERSON", "Lovelace"), ("PHONE_NUMBER", "0141 496 0305")]
