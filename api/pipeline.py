@@ -271,7 +271,9 @@ class _Run:
         return {"finetuned_model_sha256": model.sha256, "differential_privacy": config.dp}
 
     def _synth(self) -> dict:
+        from privacy.manifest import read_manifest
         from synth.engine import Engine
+        from synth.fill import SourceValues
         from synth.generate import synthesize
 
         model = self._model()
@@ -279,14 +281,18 @@ class _Run:
         synth = self.policy.synth
         request = synth.request(train, mode=self.options.mode, n=self.options.n, seed=self._seed(),
                                 privacy=self.policy.privacy)
+        # Fake values that fill placeholders must not happen to equal a source PII value.
+        source = SourceValues(self.site_key, {f.fingerprint for f in read_manifest(self.work / "manifest.jsonl",
+                                                                                   self.site_key)})
         engine = Engine(model, synth.runtime)
         try:
-            result = synthesize(train, request, engine, progress=self._stage_progress("synth"))
+            result = synthesize(train, request, engine, progress=self._stage_progress("synth"), source_values=source)
         finally:
             engine.close()
         write_records(self.work / "synthetic.jsonl", result.records)
         self.checkpoint["state"]["model"] = {"name": model.name, "sha256": model.sha256}
-        return {"synthetic": len(result.records), "model_sha256": model.sha256}
+        return {"synthetic": len(result.records), "model_sha256": model.sha256,
+                "surrogates_redrawn": result.summary["surrogates_redrawn"]}
 
     def _model(self):
         from synth.store import ModelStore

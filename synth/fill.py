@@ -2,16 +2,22 @@
 
 Synthesis never holds source values, so a surrogate here is drawn from a seed derived from the
 record's seed: the same placeholder in one record gets the same value, and a job is reproducible.
+A fake value can still equal a source value by chance (a common surname): given the source values'
+keyed fingerprints from the privacy manifest, `SourceValues` recognises such a value without ever
+holding the source values, and the filler draws again, so no released record repeats one.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from faker import Faker
 
 from privacy.placeholders import PLACEHOLDER
 from privacy.surrogates import surrogate_from, surrogate_types
+from synth.modes import Reject
 from synth.seeds import derive_seed
 
 # Types a small model invents for placeholders, mapped to the type the privacy stage uses.
@@ -20,6 +26,27 @@ ALIASES = {
     "DATE": "DATE_TIME", "TIME": "DATE_TIME", "EMAIL": "EMAIL_ADDRESS", "PHONE": "PHONE_NUMBER",
     "CITY": "LOCATION", "COMPANY": "ORGANIZATION", "ORG": "ORGANIZATION", "ZIP": "ZIP_CODE", "MRN": "MEDICAL_RECORD_NUMBER",
 }
+
+
+_PIECE = re.compile(r"\S+")
+MAX_DRAWS = 20
+
+
+class SourceValues:
+    """Whether a value, or any run of its whitespace-separated pieces, is a source PII value: its
+    keyed fingerprint (privacy.fingerprint, same site key) is one of the manifest's. The audit's
+    PII replay looks at such runs, so a fake value must not match in any of them."""
+
+    def __init__(self, site_key: bytes, fingerprints: Iterable[str]):
+        self._key = site_key
+        self._fingerprints = frozenset(fingerprints)
+
+    def __call__(self, value: str) -> bool:
+        from privacy.fingerprint import fingerprint
+
+        pieces = _PIECE.findall(value)
+        runs = {" ".join(pieces[i:j]) for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)}
+        return any(fingerprint(self._key, run) in self._fingerprints for run in runs)
 
 
 def known_type(entity_type: str) -> str | None:
@@ -45,8 +72,10 @@ class Filler:
     checks can tell Airlock's own fake values from anything else in the text.
     """
 
-    def __init__(self, locale: str = "en_US"):
+    def __init__(self, locale: str = "en_US", avoid: Callable[[str], bool] | None = None):
         self._faker = Faker(locale)
+        self._avoid = avoid  # e.g. SourceValues: values that must not be inserted
+        self.redrawn = 0
         self._values: dict[str, str] = {}
         self._seed = 0
         self.filled: list[dict] = []
@@ -59,8 +88,15 @@ class Filler:
 
     def _value(self, entity_type: str, token: str) -> str:
         if token not in self._values:
-            self._faker.seed_instance(derive_seed(self._seed, "fill", token))
-            self._values[token] = surrogate_from(self._faker, entity_type)
+            for draw in range(MAX_DRAWS):
+                self._faker.seed_instance(derive_seed(self._seed, "fill", token, *([draw] if draw else [])))
+                value = surrogate_from(self._faker, entity_type)
+                if self._avoid is None or not self._avoid(value):
+                    break
+                self.redrawn += 1
+            else:
+                raise Reject("surrogate_matches_source")  # the draft is dropped and counted
+            self._values[token] = value
         return self._values[token]
 
     def fill(self, text: str, field: str = "") -> tuple[str, list[Span]]:

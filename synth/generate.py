@@ -91,9 +91,12 @@ class _Tally:
 
 
 def synthesize(
-    records: list[dict], request: SynthRequest, engine: Engine, progress: ProgressFn | None = None
+    records: list[dict], request: SynthRequest, engine: Engine, progress: ProgressFn | None = None,
+    *, source_values: Callable[[str], bool] | None = None,
 ) -> SynthResult:
-    """Generate up to `request.n` synthetic records from scrubbed `records`."""
+    """Generate up to `request.n` synthetic records from scrubbed `records`. `source_values`
+    (synth.fill.SourceValues over the privacy manifest) says which fake values would repeat a source
+    PII value; placeholders are never filled with one."""
     mode = get_mode(request.mode)
     require_scrubbed(records)
     ctx = _context(records, request, mode)
@@ -110,7 +113,7 @@ def synthesize(
     for record in records:
         sources.add(" ".join(v for f in ctx.view.text_fields if isinstance(v := record.get(f), str)))
     outputs = NearDuplicateIndex()
-    filler = Filler(request.locale)
+    filler = Filler(request.locale, avoid=source_values)
     tally = _Tally()
     started = time.perf_counter()
     out: list[dict] = []
@@ -153,6 +156,7 @@ def synthesize(
         "prompt_tokens": tally.prompt_tokens,
         "completion_tokens": tally.completion_tokens,
         "constrained_calls": tally.constrained_calls,
+        "surrogates_redrawn": filler.redrawn,
         "seconds": round(seconds, 3),
         "tokens_per_second": round(tally.completion_tokens / seconds, 1) if seconds else 0.0,
     }

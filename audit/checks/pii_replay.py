@@ -4,7 +4,10 @@ The audit never holds the source values. The manifest carries their keyed finger
 candidate in the synthetic text — each run of up to `max_ngram` whitespace-separated pieces, and
 each span the re-scan detected — is fingerprinted with the same normalization and site key and
 looked up. The holdout is the control: a "source value" that unseen scrubbed records also contain
-is ordinary wording (a detector's false alarm such as "account"), not a leak, and is not counted.
+in the clear is ordinary wording (a detector's false alarm such as "account"), not a leak, and is not
+counted; the number of such values is reported. Nothing else is excused, whatever its entity type:
+a value the scrubber missed in one training record and caught in another still counts when it
+reappears, because the generator saw it.
 Parameters: `max_ngram` (default 6), `min_chars` (source values shorter than this are not counted,
 default 3), `ignore_entities` (default none).
 """
@@ -94,6 +97,12 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         f"reappear in the synthetic text ({figure:.2%}); the limit is {settings.threshold:.2%}."
         if source else "The manifest lists no source PII values, so none can reappear."
     )
+    if ordinary:
+        summary += (
+            f" Not counted: {len(ordinary)} values the detectors flagged in some source record that the "
+            "scrubbed text of unseen (holdout) records also contains in the clear — ordinary wording the "
+            "detectors mistook for PII, which synthetic text may use without having learned it from anyone."
+        )
     details = {
         "source_values": len(source),
         "source_by_entity": dict(sorted(source_by_entity.items())),

@@ -93,7 +93,7 @@ def _tstr(context: AuditContext, sample: int, seed: int) -> dict | None:
 def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     seed = context.seed
     fewest = min(len(context.records("synthetic")), len(context.records("train")))
-    needed = int(settings.param("min_records", 10))
+    needed = max(2, int(settings.param("min_records", 10)))  # a stratified split needs two of each
     if fewest < needed:
         raise NotApplicable(
             f"only {fewest} records on one side: telling real from synthetic records needs at least "

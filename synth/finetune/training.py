@@ -9,10 +9,11 @@ and logits are computed only over the answer span (the 49k-token vocabulary domi
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, redirect_stderr, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,7 +57,8 @@ def load_base(base: ModelInfo):
 
     hf_logging.disable_progress_bar()
     try:
-        model = AutoModelForCausalLM.from_pretrained(base.path.parent, gguf_file=base.path.name, dtype=torch.float32)
+        with redirect_stderr(io.StringIO()):  # its GGUF loader draws a tqdm bar no setting turns off
+            model = AutoModelForCausalLM.from_pretrained(base.path.parent, gguf_file=base.path.name, dtype=torch.float32)
     except (OSError, ValueError, RuntimeError, KeyError, TypeError):
         raise ModelError(f"model {base.name!r}: transformers could not load {base.path.name} for training") from None
     if getattr(model, "hf_quantizer", None) is not None:
@@ -69,7 +71,9 @@ def add_lora(model, config: FinetuneConfig):
     from peft import LoraConfig, get_peft_model
 
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.alpha, lora_dropout=0.0, target_modules=list(LORA_TARGETS))
-    return get_peft_model(model, lora)
+    with warnings.catch_warnings():  # peft asks transformers a deprecated question; nothing for us to change
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        return get_peft_model(model, lora)
 
 
 def collate(batch: list[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]:

@@ -10,7 +10,8 @@ import pytest
 from privacy.errors import BadInput
 from privacy.placeholders import PLACEHOLDER
 from synth.dataset import ExampleRotation, allocate, describe, label_weights
-from synth.fill import Filler
+from synth.fill import Filler, SourceValues
+from synth.modes import Reject
 from synth.modes.dialog import parse_turns
 from synth.quality import NearDuplicateIndex, clean, copy_reason, degenerate_reason, has_broken_placeholder
 from synth.scrubbed import require_scrubbed
@@ -57,6 +58,28 @@ def test_placeholders_become_surrogates_with_exact_offsets():
     assert text[spans[1].end :].startswith("; ")
     filler.start_record(42)
     assert filler.fill("<PERSON_1> wrote")[0] == text[: spans[0].end] + " wrote"  # reproducible from the seed
+
+
+def test_a_fake_value_that_equals_a_source_value_is_drawn_again():
+    from privacy.fingerprint import fingerprint
+
+    key = bytes(32)
+    filler = Filler()
+    filler.start_record(7)
+    first = filler.fill("<PERSON_1> wrote in.")[0].removesuffix(" wrote in.")
+    surname = first.split()[-1]
+    source = SourceValues(key, {fingerprint(key, surname.upper())})  # fingerprints normalize case
+    assert source(first) and source(f"Dr. {surname},")  # any run of pieces, edge punctuation aside
+    assert not source("Quentin Zzyzx")
+    avoiding = Filler(avoid=source)
+    avoiding.start_record(7)
+    text, spans = avoiding.fill("<PERSON_1> wrote in.")
+    assert surname not in text and avoiding.redrawn >= 1
+    assert text[spans[0].start : spans[0].end] == text.removesuffix(" wrote in.")
+    never = Filler(avoid=lambda value: True)
+    never.start_record(7)
+    with pytest.raises(Reject, match="surrogate_matches_source"):
+        never.fill("<PERSON_1>")
 
 
 def test_unscrubbed_input_is_refused_and_scrubbed_input_accepted(records):
