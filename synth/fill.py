@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from faker import Faker
 
+from privacy.fingerprint import fingerprint
 from privacy.placeholders import PLACEHOLDER
 from privacy.surrogates import surrogate_from, surrogate_types
 from synth.modes import Reject
@@ -42,8 +43,6 @@ class SourceValues:
         self._fingerprints = frozenset(fingerprints)
 
     def __call__(self, value: str) -> bool:
-        from privacy.fingerprint import fingerprint
-
         pieces = _PIECE.findall(value)
         runs = {" ".join(pieces[i:j]) for i in range(len(pieces)) for j in range(i + 1, len(pieces) + 1)}
         return any(fingerprint(self._key, run) in self._fingerprints for run in runs)
