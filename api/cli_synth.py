@@ -46,12 +46,14 @@ def synth(
     max_tokens: int = typer.Option(None, "--max-tokens", min=1, help="Longest reply per model call, in tokens."),
     n_gpu_layers: int = typer.Option(None, "--n-gpu-layers", min=-1, help="Layers to offload to a GPU (-1 = all)."),
     summary: Path = typer.Option(None, "--summary", help="Also write the run summary (JSON) here."),
+    pii_filter: bool = typer.Option(True, "--pii-filter/--no-pii-filter", help="Reject drafts in which the privacy policy's detectors find PII outside the filled placeholders (retried like other rejections)."),
 ) -> None:
     """Write synthetic records modelled on scrubbed ones, with a local GGUF model.
 
     Every record is labelled "_synthetic": true and carries its provenance (model hash, mode,
     prompt template version, seed, sampling). Degenerate outputs, copies of input records and
-    duplicates are dropped; the summary on stderr says how many and why.
+    duplicates are dropped, and so (with --pii-filter) are drafts with real-looking PII the model
+    invented; the summary on stderr says how many and why.
     """
     from api.policy import load_policy
     from privacy.records import dataset_format, read_records, write_records
@@ -86,10 +88,17 @@ def synth(
     runtime = loaded.synth.runtime
     if n_gpu_layers is not None:
         runtime = runtime.model_copy(update={"n_gpu_layers": n_gpu_layers})
+    filters = {}
+    if pii_filter:
+        from api.detector import pii_detector, rescan_ignored
+        from privacy.analyzer import build_analyzer
+
+        filters = {"pii_detector": pii_detector(build_analyzer(loaded.privacy), loaded),
+                   "pii_ignore": rescan_ignored(loaded)}
     engine = Engine(_store().get(model or loaded.synth.model), runtime)
     try:
         with cli_progress(f"synth {request.mode}") as progress:
-            result = synthesize(records, request, engine, progress)
+            result = synthesize(records, request, engine, progress, **filters)
     finally:
         engine.close()
     if not result.records:

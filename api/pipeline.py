@@ -271,6 +271,10 @@ class _Run:
         return {"finetuned_model_sha256": model.sha256, "differential_privacy": config.dp}
 
     def _synth(self) -> dict:
+        """Generate from the training split; drafts with PII the model invented are retried. A model
+        fine-tuned on the task writes without source examples in its prompt (k=0)."""
+        from api.detector import pii_detector, rescan_ignored
+        from privacy.analyzer import build_analyzer
         from privacy.manifest import read_manifest
         from synth.engine import Engine
         from synth.fill import SourceValues
@@ -279,20 +283,24 @@ class _Run:
         model = self._model()
         train = list(read_records(self.work / "train.jsonl"))
         synth = self.policy.synth
+        finetuned = bool(self.checkpoint["state"].get("models", {}).get("finetuned"))
         request = synth.request(train, mode=self.options.mode, n=self.options.n, seed=self._seed(),
-                                privacy=self.policy.privacy)
+                                privacy=self.policy.privacy, k=0 if finetuned else None)
         # Fake values that fill placeholders must not happen to equal a source PII value.
         source = SourceValues(self.site_key, {f.fingerprint for f in read_manifest(self.work / "manifest.jsonl",
                                                                                    self.site_key)})
+        detector = pii_detector(build_analyzer(self.policy.privacy), self.policy)
         engine = Engine(model, synth.runtime)
         try:
-            result = synthesize(train, request, engine, progress=self._stage_progress("synth"), source_values=source)
+            result = synthesize(train, request, engine, progress=self._stage_progress("synth"), source_values=source,
+                                pii_detector=detector, pii_ignore=rescan_ignored(self.policy))
         finally:
             engine.close()
         write_records(self.work / "synthetic.jsonl", result.records)
         self.checkpoint["state"]["model"] = {"name": model.name, "sha256": model.sha256}
         return {"synthetic": len(result.records), "model_sha256": model.sha256,
-                "surrogates_redrawn": result.summary["surrogates_redrawn"]}
+                "surrogates_redrawn": result.summary["surrogates_redrawn"],
+                "synth_rejected": result.summary["rejected"]}
 
     def _model(self):
         from synth.store import ModelStore

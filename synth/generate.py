@@ -3,7 +3,8 @@
 Every slot of the plan gets up to `max_attempts` tries, each with its own seed derived from the
 job seed, so the same request on the same model gives the same records. A draft is kept only if
 it passes the filters (degenerate, broken placeholders, copies of input records, duplicates of
-earlier outputs, schema, labels); rejections are counted by reason in the run summary. For
+earlier outputs, schema, labels, and — given a PII detector — real-looking values the model invented
+outside placeholders, synth/pii.py); rejections are counted by reason in the run summary. For
 structured records the last attempt uses the grammar sampler, so a valid record is all but certain.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -25,6 +26,7 @@ from synth.dataset import DatasetView, ExampleRotation, describe
 from synth.engine import Completion, Engine, Sampling
 from synth.fill import Filler, known_type
 from synth.modes import Mode, Reject, get_mode
+from synth.pii import PiiDetector, invented_pii
 from synth.quality import NearDuplicateIndex, copy_reason, degenerate_reason, has_broken_placeholder
 from synth.scrubbed import require_scrubbed
 from synth.seeds import derive_seed
@@ -93,10 +95,13 @@ class _Tally:
 def synthesize(
     records: list[dict], request: SynthRequest, engine: Engine, progress: ProgressFn | None = None,
     *, source_values: Callable[[str], bool] | None = None,
+    pii_detector: PiiDetector | None = None, pii_ignore: Collection[str] = (),
 ) -> SynthResult:
     """Generate up to `request.n` synthetic records from scrubbed `records`. `source_values`
     (synth.fill.SourceValues over the privacy manifest) says which fake values would repeat a source
-    PII value; placeholders are never filled with one."""
+    PII value; placeholders are never filled with one. With `pii_detector`, a draft whose free text
+    has a detection of a type not in `pii_ignore` outside the surrogates it was filled with is
+    rejected as `invented_pii` (pass the audit re-scan's ignored types, so both count alike)."""
     mode = get_mode(request.mode)
     require_scrubbed(records)
     ctx = _context(records, request, mode)
@@ -134,6 +139,8 @@ def synthesize(
                 record.update(body)
                 if validator is not None and not validator.is_valid(record):
                     raise Reject("schema_mismatch")  # e.g. a filled value broke a length limit
+                if pii_detector and invented_pii(record, _free_text(ctx, draft.body), filler.filled, pii_detector, pii_ignore):
+                    raise Reject("invented_pii")
             except Reject as reason:
                 tally.rejected[str(reason)] += 1
                 continue
@@ -175,6 +182,11 @@ def _context(records: list[dict], request: SynthRequest, mode: Mode) -> SynthCon
     what = " and ".join(nouns) + (" records" if nouns != ["record"] else "s")
     rng = random.Random(derive_seed(request.seed, "plan"))
     return SynthContext(request, view, rng, ExampleRotation(request.k, rng), schema is not None, schema, fields, what)
+
+
+def _free_text(ctx: SynthContext, body: dict) -> list[str]:
+    """The generated fields that hold free text: not the conditions or the label."""
+    return [k for k in body if k not in ctx.view.condition_fields and k != ctx.view.label_field]
 
 
 def _allowed(ctx: SynthContext, name: str) -> bool:

@@ -26,8 +26,10 @@ from audit.context import AuditContext, Span
 from audit.stats import difference_interval
 from audit.text import field_value
 from privacy.placeholders import find_placeholders
+from synth.pii import covered
 
 MAX_LISTED = 50
+IGNORE_ENTITIES = ("DATE_TIME", "NRP")  # the `ignore_entities` default; generation filters the same way
 METHOD = (
     "Presidio analyzer with the privacy policy's recognizers over a random sample of records; "
     "share of records with at least one finding, in excess of the same share in the scrubbed training "
@@ -56,16 +58,6 @@ def surrogate_spans(record: dict, text_fields: list[str]) -> dict[str, list[tupl
     return spans
 
 
-def _covered(span: Span, text: str, cover: list[tuple[int, int]]) -> bool:
-    """Whether `cover` overlaps the span and leaves nothing of it but spaces and punctuation."""
-    inside = [False] * (span.end - span.start)
-    for start, end in cover:
-        for i in range(max(start, span.start), min(end, span.end)):
-            inside[i - span.start] = True
-    rest = "".join(c for c, covered in zip(text[span.start : span.end], inside) if not covered)
-    return any(inside) and not any(c.isalnum() for c in rest)
-
-
 def _counted(spans: list[Span], record: dict, ignore: set[str], filled: dict) -> tuple[list[Span], list[Span]]:
     """(spans that count, spans on the generator's own surrogates): placeholders left by the
     scrubber and types in `ignore` are neither."""
@@ -76,7 +68,7 @@ def _counted(spans: list[Span], record: dict, ignore: set[str], filled: dict) ->
         text = field_value(record, span.field) or ""
         if any(start <= span.start and span.end <= end for _, _, start, end in find_placeholders(text)):
             continue
-        if _covered(span, text, filled.get(span.field, [])):
+        if covered(span.start, span.end, text, filled.get(span.field, [])):
             on_surrogates.append(span)
         else:
             kept.append(span)
@@ -99,7 +91,7 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     if context.inputs.analyzer is None:
         raise NotApplicable("no PII detector was provided to re-scan the synthetic records")
     size = settings.param("sample", 500)
-    ignore = set(settings.param("ignore_entities", ["DATE_TIME", "NRP"]))
+    ignore = set(settings.param("ignore_entities", IGNORE_ENTITIES))
     synthetic, on_surrogates, surrogates_listed = _scan(context, "synthetic", size, ignore)
     control = _scan(context, "train", size, ignore)[0]
     flagged = [i for i, spans in synthetic.items() if spans]
