@@ -139,7 +139,8 @@ def synthesize(
                 record.update(body)
                 if validator is not None and not validator.is_valid(record):
                     raise Reject("schema_mismatch")  # e.g. a filled value broke a length limit
-                if pii_detector and invented_pii(record, _free_text(ctx, draft.body), filler.filled, pii_detector, pii_ignore):
+                texts = _free_text(ctx, draft.body)
+                if pii_detector and invented_pii(record, texts, filler.filled, pii_detector, pii_ignore):
                     raise Reject("invented_pii")
             except Reject as reason:
                 tally.rejected[str(reason)] += 1

@@ -81,3 +81,16 @@ def test_a_corrupted_model_stops_synth(data_dir, tmp_path):
     result = runner.invoke(app, ["synth", str(SCRUBBED), "-o", str(out), "-n", "1"])
     assert result.exit_code == 2
     assert "fails its SHA-256 check" in result.stderr and not out.exists()
+
+
+def test_pii_filter_rejects_drafts_the_policy_detectors_flag(data_dir, tmp_path):
+    """A policy recognizer that flags every long word: with the filter no draft passes; without it they do."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("privacy:\n  recognizers:\n    - {name: word, entity: WORD, regex: '\\b[A-Za-z]{4,}\\b', score: 0.9}\n")
+    out = tmp_path / "synthetic.jsonl"
+    args = ["synth", str(SCRUBBED), "-o", str(out), "-n", "1", "--max-tokens", "40", "--policy", str(policy)]
+    filtered = runner.invoke(app, args)
+    assert filtered.exit_code == 2 and "invented_pii" in filtered.stderr and not out.exists()
+    unfiltered = runner.invoke(app, [*args, "--no-pii-filter"])
+    assert unfiltered.exit_code == 0, unfiltered.output
+    assert "1 of 1 records written" in unfiltered.stderr

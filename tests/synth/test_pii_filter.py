@@ -1,0 +1,81 @@
+"""Generation drops drafts with PII the model invented outside its placeholders (real analyzer)."""
+
+from __future__ import annotations
+
+import pytest
+
+from synth.engine import Sampling
+from synth.fill import Filler
+from synth.generate import SynthRequest, synthesize
+from synth.pii import invented_pii
+
+IGNORE = ("DATE_TIME", "NRP")  # the audit re-scan's default
+
+
+def detector_for(policy):
+    from api.detector import pii_detector
+    from api.policy import Policy
+    from privacy.analyzer import build_analyzer
+
+    whole = Policy(privacy=policy)
+    return pii_detector(build_analyzer(policy), whole)
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from privacy.policy import PrivacyPolicy
+
+    return detector_for(PrivacyPolicy())
+
+
+def filled(draft: str, seed: int = 7) -> dict:
+    """A record as synthesis finishes it: placeholders filled, surrogate spans listed."""
+    filler = Filler()
+    filler.start_record(seed)
+    text = filler.fill(draft, "text")[0]
+    return {"id": "syn-000001", "label": "billing", "text": text, "_provenance": {"surrogates": filler.filled}}
+
+
+def test_a_record_whose_only_entities_are_its_surrogates_is_kept(detector):
+    record = filled("Please refund <PERSON_1>; the receipt went to <EMAIL_ADDRESS_1> and <PHONE_NUMBER_1>.")
+    surrogates = record["_provenance"]["surrogates"]
+    assert {s["entity_type"] for s in surrogates} == {"PERSON", "EMAIL_ADDRESS", "PHONE_NUMBER"}
+    assert detector(record["text"]), "the detector should see the surrogates themselves"
+    assert invented_pii(record, ["text"], surrogates, detector, IGNORE) == []
+
+
+def test_an_invented_email_or_name_outside_placeholders_is_found(detector):
+    record = filled("Please refund <PERSON_1>. Write to jane.roe@example.org or ask Margaret Thornton.")
+    found = invented_pii(record, ["text"], record["_provenance"]["surrogates"], detector, IGNORE)
+    assert ("text", "EMAIL_ADDRESS") in found and ("text", "PERSON") in found
+    # Unlisted, the surrogate itself counts too: nothing is excused without provenance.
+    assert len(invented_pii(record, ["text"], [], detector, IGNORE)) > len(found)
+
+
+def test_ignored_types_and_unfilled_placeholders_do_not_count(detector):
+    record = {"text": "It started on March 3rd, 2024; <PERSON_1> was told by <EMAIL_ADDRESS_2>."}
+    assert invented_pii(record, ["text"], [], detector, IGNORE) == []
+    assert ("text", "DATE_TIME") in invented_pii(record, ["text"], [], detector, ())
+
+
+def test_synthesize_rejects_and_retries_drafts_with_invented_pii(records, engine):
+    """A policy whose recognizer flags every long word: each draft holds "PII" outside placeholders."""
+    from privacy.policy import PatternRule, PrivacyPolicy
+
+    word = PatternRule(name="word", entity="WORD", regex=r"\b[A-Za-z]{4,}\b", score=0.9)
+    everything = detector_for(PrivacyPolicy(recognizers=[word]))
+    request = SynthRequest(mode="fewshot", n=2, seed=3, k=2, max_attempts=2, label_field="label",
+                           sampling=Sampling(max_tokens=40))
+    result = synthesize(records, request, engine, pii_detector=everything, pii_ignore=IGNORE)
+    assert result.records == []
+    assert result.summary["rejected"].get("invented_pii", 0) >= 1
+    assert result.summary["attempts"] == 4  # every slot retried up to max_attempts
+
+
+def test_kept_records_carry_no_invented_pii(records, engine, detector):
+    request = SynthRequest(mode="fewshot", n=3, seed=5, k=2, max_attempts=4, label_field="label",
+                           sampling=Sampling(max_tokens=48))
+    result = synthesize(records, request, engine, pii_detector=detector, pii_ignore=IGNORE)
+    assert result.records, result.summary
+    for record in result.records:
+        assert invented_pii(record, ["text"], record["_provenance"]["surrogates"], detector, IGNORE) == []
