@@ -37,7 +37,9 @@ with presidio_without_torch():
 __all__ = ["Finding", "ScrubSummary", "ScrubbedRecord", "Scrubber", "scrub_dataframe", "scrub_file"]
 
 BATCH_RECORDS = 64
-PARALLEL_MIN_BYTES = 256 * 1024  # roughly 800 records: below that, starting workers costs more
+# Roughly 15k records: each worker spends seconds loading spaCy, and on a busy 2-core machine the
+# pool only pays off once that start-up is amortized over a large file (bench/scrub.py measures it).
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 FIELD_RULE_DETECTOR = "field rule"
 REPEAT_DETECTOR = "repeated in record"
 MIN_REPEATED_CHARS = 3  # shorter values ("Al", "5") would also match unrelated words
