@@ -179,8 +179,8 @@ def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[RecognizerResu
 
     The group takes the type and detector of its strongest member and the union of the members'
     extents: dropping the loser's uncovered part would leak it. A specific type (phone, address,
-    date of birth) beats a broad NER one (a phone is often tagged DATE), then score, then a
-    pattern's evidence beats the statistical model's, then length.
+    date of birth) or any pattern's match beats a broad NER type (a phone is often tagged DATE,
+    "Jul 07" LOCATION), then score, then a pattern's evidence beats the statistical model's, then length.
     """
     ordered = sorted(results, key=lambda r: (r.start, -r.end))
     groups: list[list[RecognizerResult]] = []
@@ -191,7 +191,8 @@ def resolve_overlaps(results: Iterable[RecognizerResult]) -> list[RecognizerResu
             groups.append([result])
     resolved = []
     for group in groups:
-        best = max(group, key=lambda r: (_RANK.get(r.entity_type, 2), r.score, not _from_ner(r), r.end - r.start))
+        best = max(group, key=lambda r: (_RANK.get(r.entity_type, 2) if _from_ner(r) else 2, r.score,
+                                         not _from_ner(r), r.end - r.start))
         resolved.append(RecognizerResult(
             entity_type=best.entity_type,
             start=min(r.start for r in group),

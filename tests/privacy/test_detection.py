@@ -100,11 +100,19 @@ def test_batch_gives_the_same_spans_as_one_at_a_time(analyzer, default_policy):
 
 
 def test_overlaps_resolve_to_the_specific_type_and_the_union():
+    ner = {"recognizer_name": "FilteredSpacyRecognizer"}
     phone = RecognizerResult("PHONE_NUMBER", 10, 28, 0.7)
-    date = RecognizerResult("DATE_TIME", 5, 20, 0.85)
-    other = RecognizerResult("PERSON", 40, 50, 0.85)
+    date = RecognizerResult("DATE_TIME", 5, 20, 0.85, recognition_metadata=ner)
+    other = RecognizerResult("PERSON", 40, 50, 0.85, recognition_metadata=ner)
     merged = resolve_overlaps([date, other, phone])
     assert [(r.entity_type, r.start, r.end) for r in merged] == [("PHONE_NUMBER", 5, 28), ("PERSON", 40, 50)]
+
+
+def test_a_pattern_date_beats_a_broad_ner_type(analyzer, default_policy):
+    # spaCy calls "Jul 07" a place in this sentence; the date pattern must win, consistently.
+    text = "I would like the refund that was promised on Jul 07 and never arrived."
+    assert found(analyzer, default_policy, text) == [("DATE_TIME", "Jul 07")]
+    assert found(analyzer, default_policy, "The parcel shipped on Jul 07, then nothing.") == [("DATE_TIME", "Jul 07")]
 
 
 def test_allow_list_keeps_listed_values(analyzer, default_policy):
