@@ -25,6 +25,7 @@ from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext, Span
 from audit.stats import difference_interval
 from audit.text import field_value
+from audit.text import surrogate_spans as filled_spans
 from privacy.placeholders import find_placeholders
 from synth.pii import covered
 
@@ -44,18 +45,8 @@ def _sample(n: int, size: int | None, seed: int) -> list[int]:
 
 
 def surrogate_spans(record: dict, text_fields: list[str]) -> dict[str, list[tuple[int, int]]]:
-    """Field → (start, end) of every fresh surrogate the generator says it inserted into that text
-    field; entries that do not fit the field's text are ignored rather than trusted."""
-    provenance = record.get("_provenance")
-    listed = provenance.get("surrogates") if isinstance(provenance, dict) else None
-    spans: dict[str, list[tuple[int, int]]] = {}
-    for entry in listed if isinstance(listed, list) else []:
-        if not isinstance(entry, dict) or entry.get("field") not in text_fields:
-            continue
-        start, end, text = entry.get("start"), entry.get("end"), field_value(record, entry["field"])
-        if isinstance(start, int) and isinstance(end, int) and isinstance(text, str) and 0 <= start < end <= len(text):
-            spans.setdefault(entry["field"], []).append((start, end))
-    return spans
+    """Field → (start, end) of every fresh surrogate the generator says it inserted into that text field."""
+    return {name: [(start, end) for start, end, _ in spans] for name, spans in filled_spans(record, text_fields).items()}
 
 
 def _counted(spans: list[Span], record: dict, ignore: set[str], filled: dict) -> tuple[list[Span], list[Span]]:
