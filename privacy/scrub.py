@@ -37,9 +37,9 @@ with presidio_without_torch():
 __all__ = ["Finding", "ScrubSummary", "ScrubbedRecord", "Scrubber", "scrub_dataframe", "scrub_file"]
 
 BATCH_RECORDS = 64
-# Roughly 15k records: each worker spends seconds loading spaCy, and on a busy 2-core machine the
-# pool only pays off once that start-up is amortized over a large file (bench/scrub.py measures it).
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+# Roughly 3,000 records: each worker spends seconds loading spaCy, so the pool pays off only on larger
+# files (bench/scrub.py, quiet 2-core machine: 1,000 records slower than one process, 3,000 records 1.7x).
+PARALLEL_MIN_BYTES = 768 * 1024
 FIELD_RULE_DETECTOR = "field rule"
 REPEAT_DETECTOR = "repeated in record"
 MIN_REPEATED_CHARS = 3  # shorter values ("Al", "5") would also match unrelated words
