@@ -11,11 +11,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from privacy.errors import BadInput, PolicyError
 from privacy.fingerprint import key_id
-from privacy.records import atomic_output
+from privacy.records import JsonlWriter
 
 VERSION = 1
 FINGERPRINT_METHOD = "hex HMAC-SHA256(site key, normalize(value))"
@@ -45,27 +45,17 @@ def manifest_header(site_key: bytes) -> dict[str, Any]:
     return {"manifest": {"version": VERSION, "key_id": key_id(site_key), "fingerprint": FINGERPRINT_METHOD}}
 
 
-class ManifestWriter:
+class ManifestWriter(JsonlWriter):
     """Writes findings as they come; the file appears only when the block ends without error."""
 
     def __init__(self, path: str | Path, site_key: bytes):
+        super().__init__(path, manifest_header(site_key))
         self.path = Path(path)
-        self._header = manifest_header(site_key)
-        self._atomic = atomic_output(self.path)
-        self._out: IO[str] | None = None
         self.count = 0
-
-    def __enter__(self) -> ManifestWriter:
-        self._out = self._atomic.__enter__()
-        self._out.write(json.dumps(self._header) + "\n")
-        return self
-
-    def __exit__(self, *exc_info) -> bool | None:
-        return self._atomic.__exit__(*exc_info)
 
     def add(self, findings: Iterable[Finding]) -> None:
         for finding in findings:
-            self._out.write(json.dumps(asdict(finding), ensure_ascii=False) + "\n")
+            self.write_line(asdict(finding))
             self.count += 1
 
 

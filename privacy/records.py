@@ -124,6 +124,27 @@ def atomic_output(path: str | Path, mode: str = "w") -> Iterator[IO[Any]]:
         raise
 
 
+class JsonlWriter:
+    """A JSONL file that starts with a header line and appears only when its block ends without error
+    (the manifest and the vault are written this way)."""
+
+    def __init__(self, path: str | Path, header: dict[str, Any]):
+        self._header = header
+        self._atomic = atomic_output(path)
+        self._out: IO[str] | None = None
+
+    def __enter__(self):
+        self._out = self._atomic.__enter__()
+        self.write_line(self._header)
+        return self
+
+    def __exit__(self, *exc_info) -> bool | None:
+        return self._atomic.__exit__(*exc_info)
+
+    def write_line(self, obj: dict[str, Any]) -> None:
+        self._out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
 def write_records(path: str | Path, records: Iterable[Record]) -> int:
     """Write records as JSONL or CSV (by extension), atomically; '-' writes JSONL to stdout."""
     fmt = dataset_format(path)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -24,7 +24,7 @@ from privacy.errors import BadInput, PolicyError
 from privacy.fingerprint import key_id
 from privacy.operators import decrypt_token
 from privacy.operators.encrypt import TOKEN
-from privacy.records import atomic_output
+from privacy.records import JsonlWriter
 
 VERSION = 1
 _AAD = b"airlock vault v1"
@@ -45,23 +45,13 @@ class VaultEntry:
         return f"VaultEntry(fingerprint={self.fingerprint[:12]}…, entity_type={self.entity_type})"
 
 
-class VaultWriter:
+class VaultWriter(JsonlWriter):
     """Appends sealed entries; the file appears only when the block ends without error."""
 
     def __init__(self, path: Path, key: bytes):
+        super().__init__(path, {"vault": {"version": VERSION, "key_id": key_id(key), "cipher": "AES-256-GCM"}})
         self._aead = AESGCM(key)
-        self._header = {"vault": {"version": VERSION, "key_id": key_id(key), "cipher": "AES-256-GCM"}}
-        self._atomic = atomic_output(path)
-        self._out: IO[str] | None = None
         self._seen: set[tuple[str, str, str]] = set()
-
-    def __enter__(self) -> VaultWriter:
-        self._out = self._atomic.__enter__()
-        self._out.write(json.dumps(self._header) + "\n")
-        return self
-
-    def __exit__(self, *exc_info) -> bool | None:
-        return self._atomic.__exit__(*exc_info)
 
     def add(self, entry: VaultEntry) -> None:
         key = (entry.entity_type, entry.fingerprint, entry.replacement)  # a surrogate keeps each format
@@ -70,8 +60,7 @@ class VaultWriter:
         self._seen.add(key)
         nonce = os.urandom(12)
         sealed = self._aead.encrypt(nonce, json.dumps(asdict(entry)).encode("utf-8"), _AAD)
-        line = {"nonce": _b64(nonce), "sealed": _b64(sealed)}
-        self._out.write(json.dumps(line) + "\n")
+        self.write_line({"nonce": _b64(nonce), "sealed": _b64(sealed)})
 
 
 class Vault:
