@@ -7,6 +7,7 @@ on audit/log.py's own metadata; the Alembic migrations create both.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -87,8 +88,17 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(connection, _record) -> None:  # noqa: ANN001 - DB-API connection
             cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            # Switching a new file to WAL needs a moment alone with it; processes opening it together
+            # can get "locked" at once, without the busy timeout applying: try again briefly.
+            for attempt in range(50):
+                try:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+                    break
+                except sqlite3.OperationalError:
+                    if attempt == 49:
+                        raise
+                    time.sleep(0.1)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
