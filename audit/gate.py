@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from audit.check import Check, CheckSettings, NotApplicable
+from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext
 from audit.embed import load_embedder
 from audit.inputs import SPLITS, AuditInputs, Fields, check_schema, check_splits, resolve_fields
@@ -26,6 +26,10 @@ from privacy.errors import AirlockError
 
 Progress = Callable[[int, int | None], None]
 BLOCKING_WHEN_REQUIRED = ("not_applicable", "missing", "skipped")
+ESTIMATE_NOTE = (
+    "this policy judges privacy checks on their point estimates (gate_on: estimate), not on the upper "
+    "bound of their 95% interval: a pass does not show that any risk is below its limit"
+)
 
 
 def run_audit(
@@ -59,6 +63,8 @@ def run_audit(
             outcomes.append(CheckOutcome(name, name, "missing", True, "no check of this name is installed"))
     notes = [f"the policy sets thresholds for {name!r}, which is not an installed check"
              for name in policy.checks if name not in CHECKS and name not in BROKEN]
+    if policy.gate_on != "upper_bound":
+        notes.append(ESTIMATE_NOTE)
     reasons = [_reason(o) for o in outcomes if _blocks(o)]
     return Report(
         schema=SCHEMA,
@@ -80,7 +86,7 @@ def _run_check(check: Check, context: AuditContext, policy: AuditPolicy, require
         name=check.name,
         threshold=check.default_threshold if rule.threshold is None else rule.threshold,
         params=rule.params,
-        gate_on=policy.gate_on,
+        gate_on=policy.gate_on if check.kind == "privacy" else policy.utility_gate_on,
         confidence=policy.confidence,
     )
     started = time.perf_counter()
@@ -109,12 +115,26 @@ def _blocks(outcome: CheckOutcome) -> bool:
 
 def _reason(outcome: CheckOutcome) -> str:
     if outcome.status == "failed":
-        r = outcome.result
-        return (f"{outcome.name} failed: {r.figure:.4g} is above the limit of {r.threshold:.4g} "
-                f"(95% interval {r.ci[0]:.4g}–{r.ci[1]:.4g})")
+        return _failure(outcome.name, outcome.result)
     if outcome.status == "error":
         return f"{outcome.name} could not be completed: {outcome.reason}"
     return f"{outcome.name} is required by the policy but was {outcome.status.replace('_', ' ')}: {outcome.reason}"
+
+
+def _failure(name: str, r: CheckResult) -> str:
+    """Why a failed check blocks: a zero-tolerance rule, too little evidence, or a risk above its limit."""
+    interval = f"95% interval {r.ci[0]:.4g}–{r.ci[1]:.4g}"
+    if r.blocked_by:
+        return f"{name} failed: {r.blocked_by}"
+    if r.evidence == "insufficient":
+        needed = (f"about {r.records_needed:,} {r.records_unit} would be needed" if r.records_needed
+                  else "no sample size would do at the observed rate")
+        return (f"{name} has too little evidence: the estimate {r.figure:.4g} is within the limit of "
+                f"{r.threshold:.4g}, but the {interval} is not, so the risk is not shown to be below it; {needed}")
+    if r.gated_on == "upper_bound":
+        return (f"{name} failed: the upper bound {r.ci[1]:.4g} is above the limit of {r.threshold:.4g} "
+                f"(estimate {r.figure:.4g}, {interval})")
+    return f"{name} failed: {r.figure:.4g} is above the limit of {r.threshold:.4g} ({interval})"
 
 
 def digest_records(records: list[dict]) -> str:

@@ -1,8 +1,11 @@
 """The audit section of the policy file: which checks the gate requires, and their thresholds.
 
-Every check reports a figure where lower is safer (a leak rate, an attack AUC, a discriminator AUC);
-it passes when the figure — or, with `gate_on: upper_bound`, the top of its confidence interval —
-is at or below its threshold.
+Every check reports a figure where lower is safer (a leak rate, an attack AUC, a discriminator AUC).
+A privacy check passes only when the top of its confidence interval is at or below its threshold
+(`gate_on: upper_bound`, the default): too little evidence that a risk is below its limit is a
+quarantine, not a pass. Utility is a quality floor, not a risk, and is judged on its estimate
+(`utility_gate_on: estimate`). A policy may set `gate_on: estimate`; the report then says that
+privacy checks were judged on point estimates.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ class AuditPolicy(_Strict):
     checks: dict[str, CheckRule] = Field(default_factory=dict)
     min_holdout: int = Field(20, ge=1)
     embedder: Literal["auto", "minilm", "tfidf"] = "auto"
-    gate_on: Literal["estimate", "upper_bound"] = "estimate"
+    gate_on: Literal["estimate", "upper_bound"] = "upper_bound"  # privacy checks
+    utility_gate_on: Literal["estimate", "upper_bound"] = "estimate"
     confidence: float = Field(0.95, gt=0.5, lt=1)
     bootstrap: int = Field(1000, ge=50)
     seed: int = 0

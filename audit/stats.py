@@ -103,3 +103,76 @@ def js_distance(p: np.ndarray, q: np.ndarray) -> float:
     if p.sum() == 0 or q.sum() == 0:
         return 1.0 if p.sum() != q.sum() else 0.0
     return float(jensenshannon(p / p.sum(), q / q.sum(), base=2))
+
+
+# Sample sizes that would bound a risk below its limit, for the gate's "too little evidence". Each
+# keeps the observed rate and asks how large the sample must grow for the interval's upper bound to
+# reach the limit; beyond this many records the answer is "no sample size would do".
+_MOST_RECORDS = 10**9
+
+
+def _smallest(enough, start: int) -> int | None:
+    """Smallest n ≥ start with enough(n), by doubling then bisection (enough is monotone in n)."""
+    high = max(1, start)
+    while not enough(high):
+        high *= 2
+        if high > _MOST_RECORDS:
+            return None
+    low = high // 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if enough(middle) else (middle, high)
+    return high
+
+
+def wilson_records_needed(successes: int, trials: int, threshold: float, confidence: float = 0.95) -> int | None:
+    """Trials needed for the Wilson upper bound to reach `threshold` at the observed rate (None when
+    the rate itself is not below the threshold)."""
+    rate = successes / trials if trials else 0.0
+    if rate >= threshold:
+        return None
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+
+    def upper(n: int) -> float:
+        centre = rate + z * z / (2 * n)
+        half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+        return (centre + half) / (1 + z * z / n)
+
+    return _smallest(lambda n: upper(n) <= threshold, trials)
+
+
+def difference_records_needed(
+    successes_a: int, trials_a: int, successes_b: int, trials_b: int, threshold: float, confidence: float = 0.95
+) -> int | None:
+    """Size of side a (side b grown in proportion) for Newcombe's upper bound of a − b to reach
+    `threshold` at the observed rates. Counts are scaled as reals: the bound is smooth in them."""
+    p_a, p_b = successes_a / trials_a, successes_b / trials_b
+    if p_a - p_b >= threshold:
+        return None
+    from scipy.stats import norm
+
+    z = float(norm.ppf(0.5 + confidence / 2))
+
+    def bound(rate: float, n: float) -> tuple[float, float]:
+        centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        return centre - half, centre + half
+
+    def enough(n_a: int) -> bool:
+        n_b = n_a * trials_b / trials_a
+        high_a, low_b = bound(p_a, n_a)[1], bound(p_b, n_b)[0]
+        return p_a - p_b + math.hypot(high_a - p_a, p_b - low_b) <= threshold
+
+    return _smallest(enough, trials_a)
+
+
+def scaled_records_needed(figure: float, upper: float, records: int, threshold: float) -> int | None:
+    """Records needed for a bootstrap interval's upper bound to reach `threshold`, taking its half-width
+    to shrink as 1/√n (an AUC's does, Hanley & McNeil 1982); None when the figure is not below it."""
+    if figure >= threshold:
+        return None
+    if upper <= threshold:
+        return records
+    return min(math.ceil(records * ((upper - figure) / (threshold - figure)) ** 2), _MOST_RECORDS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from audit.canaries import NgramModel, canary_scores
 from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext
-from audit.stats import auc_with_ci
+from audit.stats import auc_with_ci, scaled_records_needed
 
 METHOD = (
     "Meeus et al., 'The Canary's Echo: Auditing Privacy Risks of LLM-Generated Synthetic Text' "
@@ -43,7 +43,9 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         "repeats": canaries.repeats,
         "echoed_above_every_control": echoed[:50],
     }
-    return settings.result(figure, ci, summary, details, METHOD)
+    needed = scaled_records_needed(figure, ci[1], min(len(inserted), len(control)), settings.threshold)
+    unit = "planted canaries and as many controls"
+    return settings.result(figure, ci, summary, details, METHOD, needed=lambda: needed and (needed, unit))
 
 
 CHECK = Check(name="canary_exposure", title="Echo of planted canary records", run=run, default_threshold=0.6, order=50)

@@ -15,7 +15,7 @@ import numpy as np
 from audit.check import Check, CheckResult, CheckSettings
 from audit.context import AuditContext
 from audit.embed import closest
-from audit.stats import auc_with_ci, binomial_greater, tpr_at_fpr, wilson
+from audit.stats import auc_with_ci, binomial_greater, scaled_records_needed, tpr_at_fpr, wilson
 
 METHOD = (
     "Distance-to-closest-record attack (Yale et al. 2020; Stadler et al., 'Synthetic Data – "
@@ -80,7 +80,11 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
                        "unseen records": _shares(nonmember_distance, edges)},
         },
     }
-    return settings.result(figure, ci, summary, details, METHOD)
+    # The interval narrows with the smaller class, which is the holdout in practice.
+    smaller = min(len(member_distance), len(nonmember_distance))
+    needed = scaled_records_needed(figure, ci[1], smaller, settings.threshold)
+    unit = "holdout (non-member) records, with at least as many training records"
+    return settings.result(figure, ci, summary, details, METHOD, needed=lambda: needed and (needed, unit))
 
 
 CHECK = Check(

@@ -16,7 +16,7 @@ import numpy as np
 
 from audit.check import Check, CheckResult, CheckSettings
 from audit.context import AuditContext
-from audit.stats import wilson
+from audit.stats import wilson, wilson_records_needed
 
 MAX_LISTED = 50
 METHOD = (
@@ -106,7 +106,8 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
             "series": {"synthetic records": np.histogram(longest_runs, edges)[0].tolist()},
         },
     }
-    return settings.result(figure, ci, summary, details, METHOD)
+    needed = wilson_records_needed(memorized, len(synthetic), settings.threshold, settings.confidence)
+    return settings.result(figure, ci, summary, details, METHOD, needed=lambda: needed and (needed, "synthetic records"))
 
 
 CHECK = Check(name="memorization", title="Copies of training records", run=run, default_threshold=0.01, order=30)

@@ -5,7 +5,9 @@ holdout record (non-member) is rendered exactly as the model was trained — the
 answered by the record — and scored by how much fine-tuning lowered the loss of its answer: loss
 under the base model minus loss under the fine-tuned model. Calibrating by the base model removes
 how easy a record is anyway, leaving what the model learned from that record. The figure is the
-attack's AUC (0.5 = a coin flip). The summary states the model's privacy guarantee in plain words.
+attack's AUC (0.5 = a coin flip). The same attack on the base model's own loss is reported as the
+control (it saw none of the records, so it should score a coin flip: if not, members and non-members
+differ in difficulty and the holdout is not a fair control), beside the uncalibrated loss attack. The summary states the model's privacy guarantee in plain words.
 Parameter: `records` (at most this many members and non-members are scored; default 200).
 """
 
@@ -18,7 +20,7 @@ import numpy as np
 
 from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext
-from audit.stats import auc_with_ci, tpr_at_fpr
+from audit.stats import auc_with_ci, scaled_records_needed, tpr_at_fpr
 from privacy.errors import AuditError
 
 METHOD = (
@@ -29,12 +31,12 @@ METHOD = (
     "bootstrap interval, and TPR at 1% FPR."
 )
 DEFAULT_RECORDS = 200
+PROVENANCE_SHOWN = ("epsilon", "epsilon_spent", "delta", "accountant", "noise_multiplier", "noise_source",
+                    "sample_rate", "clip_norm", "steps", "epochs", "learning_rate", "batch_size", "dataset_size")
 
 
 def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
-    from synth.finetune.data import Tokenizer, render_examples
     from synth.finetune.guarantee import describe_guarantee
-    from synth.finetune.scoring import answer_losses
 
     models = context.inputs.models or {}
     if not models.get("finetuned"):
@@ -43,46 +45,64 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         raise AuditError("model membership inference needs the fine-tuned model's base model as well")
     tuned_path, tuned = _model(models["finetuned"])
     base_path, _ = _model(models["base"])
-    prompt_format = tuned.get("prompt_format")
-    if not prompt_format:
+    if not tuned.get("prompt_format"):
         raise AuditError("the fine-tuned model's provenance lacks its prompt format; it was not made by `airlock finetune`")
 
     rng = np.random.default_rng(context.seed)
     limit = int(settings.param("records", DEFAULT_RECORDS))
     members = _sample(context.records("train"), limit, rng)
     nonmembers = _sample(context.records("holdout"), limit, rng)
-    examples, _ = render_examples(members + nonmembers, prompt_format=prompt_format)
+    base_loss, tuned_loss = _losses(members + nonmembers, tuned_path, tuned, base_path)
+    m = len(members)
+    auc = {  # higher score = "member"; only the calibrated score is the check's figure
+        name: auc_with_ci(score[:m], score[m:], confidence=settings.confidence,
+                          n_bootstrap=context.n_bootstrap, seed=context.seed)
+        for name, score in (("calibrated", base_loss - tuned_loss), ("uncalibrated", -tuned_loss),
+                            ("base", -base_loss))
+    }
+    figure, ci = auc["calibrated"]
+    guarantee = describe_guarantee(tuned)
+    base_figure, base_ci = auc["base"]
+    summary = (
+        f"The fine-tuned model was {guarantee}. An attacker holding the model tells its training records "
+        f"from unseen ones with an AUC of {figure:.2f} (95% interval {ci[0]:.2f}–{ci[1]:.2f}), by how much "
+        f"fine-tuning lowered each record's loss relative to the base model; 0.50 is a coin flip and the "
+        f"limit is {settings.threshold:.2f}. The same attack on the base model alone, which saw none of "
+        f"these records, scores {base_figure:.2f} ({base_ci[0]:.2f}–{base_ci[1]:.2f}): the control."
+    )
+    drop = base_loss - tuned_loss
+    details = {
+        "members": m,
+        "non_members": len(nonmembers),
+        "mean_loss_drop_members": round(float(drop[:m].mean()), 4),
+        "mean_loss_drop_non_members": round(float(drop[m:].mean()), 4),
+        "tpr_at_1pct_fpr": tpr_at_fpr(drop[:m], drop[m:], 0.01),
+        "uncalibrated_auc": auc["uncalibrated"][0], "uncalibrated_ci": list(auc["uncalibrated"][1]),
+        "base_model_auc": base_figure, "base_model_ci": list(base_ci),
+        "model_sha256": tuned.get("sha256"),
+        "base_model_sha256": tuned.get("base_model_sha256"),
+        "differential_privacy": bool(tuned.get("differential_privacy")),
+        **{k: tuned.get(k) for k in PROVENANCE_SHOWN if k in tuned},
+        "guarantee": guarantee,
+    }
+    needed = scaled_records_needed(figure, ci[1], min(m, len(nonmembers)), settings.threshold)
+    unit = "holdout records scored (param `records`), with as many training records"
+    return settings.result(figure, ci, summary, details, METHOD, needed=lambda: needed and (needed, unit))
+
+
+def _losses(records: list[dict], tuned_path: Path, tuned: dict, base_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's answer loss under the base and the fine-tuned model, rendered as it was trained."""
+    from synth.finetune.data import Tokenizer, render_examples
+    from synth.finetune.scoring import answer_losses
+
+    examples, _ = render_examples(records, prompt_format=tuned["prompt_format"])
     tokenizer = Tokenizer(tuned_path)
     try:
         max_length = int(tuned.get("max_length") or 512)
         encoded = [tokenizer.encode(example, max_length) for example in examples]
     finally:
         tokenizer.close()
-    drop = answer_losses(base_path, encoded) - answer_losses(tuned_path, encoded)
-    member_drop, nonmember_drop = drop[: len(members)], drop[len(members) :]
-    figure, ci = auc_with_ci(
-        member_drop, nonmember_drop, confidence=settings.confidence, n_bootstrap=context.n_bootstrap, seed=context.seed
-    )
-    guarantee = describe_guarantee(tuned)
-    summary = (
-        f"The fine-tuned model was {guarantee}. An attacker holding the model tells its training records "
-        f"from unseen ones with an AUC of {figure:.2f} (95% interval {ci[0]:.2f}–{ci[1]:.2f}), by how much "
-        f"fine-tuning lowered each record's loss; 0.50 is a coin flip and the limit is {settings.threshold:.2f}."
-    )
-    details = {
-        "members": len(members),
-        "non_members": len(nonmembers),
-        "mean_loss_drop_members": round(float(member_drop.mean()), 4),
-        "mean_loss_drop_non_members": round(float(nonmember_drop.mean()), 4),
-        "tpr_at_1pct_fpr": tpr_at_fpr(member_drop, nonmember_drop, 0.01),
-        "model_sha256": tuned.get("sha256"),
-        "base_model_sha256": tuned.get("base_model_sha256"),
-        "differential_privacy": bool(tuned.get("differential_privacy")),
-        **{k: tuned.get(k) for k in ("epsilon", "epsilon_spent", "delta", "accountant", "noise_multiplier",
-                                      "sample_rate", "clip_norm", "steps", "epochs", "dataset_size") if k in tuned},
-        "guarantee": guarantee,
-    }
-    return settings.result(figure, ci, summary, details, METHOD)
+    return answer_losses(base_path, encoded), answer_losses(tuned_path, encoded)
 
 
 def _model(model) -> tuple[Path, dict]:

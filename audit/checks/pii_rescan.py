@@ -23,7 +23,7 @@ import numpy as np
 
 from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext, Span
-from audit.stats import difference_interval
+from audit.stats import difference_interval, difference_records_needed
 from audit.text import field_value
 from audit.text import surrogate_spans as filled_spans
 from privacy.placeholders import find_placeholders
@@ -124,7 +124,12 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         "control_rate": control_rate,
         "findings": listed,
     }
-    return settings.result(figure, ci, summary, details, METHOD)
+    def needed():
+        n = difference_records_needed(len(flagged), len(synthetic), control_flagged, len(control),
+                                      settings.threshold, settings.confidence)
+        return n and (n, "synthetic records scanned (and as many training records)")
+
+    return settings.result(figure, ci, summary, details, METHOD, needed=needed)
 
 
 CHECK = Check(name="pii_rescan", title="PII left in the synthetic records", run=run, default_threshold=0.05, order=10)

@@ -18,7 +18,7 @@ import numpy as np
 
 from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext
-from audit.stats import auc_with_ci, js_distance
+from audit.stats import auc_with_ci, js_distance, scaled_records_needed
 
 METHOD = (
     "Real-vs-synthetic discriminator (TF-IDF word n-grams + logistic regression, stratified k-fold "
@@ -132,7 +132,10 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
             f" A label classifier trained on the synthetic data scores {tstr['train_on_synthetic_accuracy']:.0%} "
             f"on unseen real records, against {tstr['train_on_real_accuracy']:.0%} when trained on real data."
         )
-    return settings.result(figure, ci, summary, details, METHOD)
+    needed = scaled_records_needed(figure, ci[1], len(real_scores), settings.threshold)
+    unit = "synthetic records (and as many real ones)"
+    return settings.result(figure, ci, summary, details, METHOD, needed=lambda: needed and (needed, unit))
 
 
-CHECK = Check(name="utility", title="How close and useful the synthetic data is", run=run, default_threshold=0.95, order=60)
+CHECK = Check(name="utility", title="How close and useful the synthetic data is", run=run, default_threshold=0.95, order=60,
+              kind="utility")
