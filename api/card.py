@@ -17,7 +17,7 @@ def _figure(check: dict) -> str:
     return f"{check['figure']:.3g}{interval}, threshold {check.get('threshold', '—')}"
 
 
-def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict) -> str:
+def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict, signing_fingerprint: str = "?") -> str:
     counts, timings, state = checkpoint["counts"], checkpoint["timings"], checkpoint["state"]
     model = state.get("model", {})
     made_with = "fine-tuned on the scrubbed training split, then sampled" if "finetune" in timings else "sampled"
@@ -37,8 +37,11 @@ def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict) ->
 - {counts.get('synthetic', '?')} synthetic records (`synthetic.jsonl`), modelled on
   {counts.get('records', '?')} source records under the policy `{policy.name}`.
 - Audit report: `report.json` (machine-readable), `report.html` (for people), signed with Ed25519
-  (`report.json.sig`); check it offline with
-  `airlock report verify report.json --public-key signing-key.pub`.
+  (`report.json.sig`). Check it offline against the issuing site's public key **obtained from that
+  site**, not from this bundle: `airlock report verify report.json --public-key SITE-KEY.pem`, or pin
+  the site's fingerprint in `AIRLOCK_TRUSTED_SIGNING_KEYS`. The key that signed it has fingerprint
+  `sha256:{signing_fingerprint}`; the bundle's `signing-key.pub` is there only to compare with it — a
+  forger would replace it along with the report.
 
 ## How it was made
 1. **Scrubbed**: personal data was detected and replaced before the model saw anything

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
@@ -12,6 +11,7 @@ from privacy.errors import AuditError, BadInput
 
 EXIT_QUARANTINE = 3
 PUBLIC_KEY_FILE = "signing.pub"
+BUNDLE_KEY_FILE = "signing-key.pub"  # shipped in a release bundle: shown as a fingerprint, never trusted
 
 report_app = typer.Typer(help="Signed audit reports: check one offline, export the public key.", no_args_is_help=True)
 log_app = typer.Typer(help="The append-only, hash-chained audit log.", no_args_is_help=True)
@@ -38,13 +38,16 @@ def audit(
     Exit status: 0 when the gate passes, 3 when it quarantines, 2 on bad input.
     """
     from api.policy import load_policy
+    from dataclasses import replace
+
     from api.progress import cli_progress
-    from api.secrets import load_secret
+    from api.secrets import load_secret, public_id
     from api.settings import Settings
     from audit.canaries import read_canaries
     from audit.gate import run_audit
     from audit.inputs import AuditInputs, check_splits
     from audit.report import write_report
+    from privacy.fingerprint import key_id
     from privacy.records import read_records
 
     settings = Settings()
@@ -70,9 +73,13 @@ def audit(
     with cli_progress("Auditing") as progress:
         report = run_audit(inputs, loaded.audit, progress)
     signing_key = load_secret("signing", settings)
+    log = _log(settings)
+    seq, head = log.head_entry()
+    report = replace(report, log_head={"seq": seq, "hash": head},
+                     keys={"site": key_id(site_key), "signing": public_id("signing", signing_key)})
     paths = write_report(report, output, signing_key)
     _publish_public_key(settings, signing_key)
-    _log(settings).append("audit.completed", None, {
+    log.append("audit.completed", None, {
         "report_id": report.report_id, "verdict": report.verdict, "reasons": list(report.reasons),
         "synthetic_sha256": report.inputs["synthetic"]["sha256"],
         "report_sha256": _sha256(paths["json"]),
@@ -91,20 +98,70 @@ def audit(
 def report_verify(
     report: Path = typer.Argument(..., help="report.json to check."),
     signature: Path | None = typer.Option(None, "--signature", help="Signature file (default: REPORT.sig)."),
-    public_key: Path | None = typer.Option(None, "--public-key", help="Public key file (default: the data directory's)."),
+    public_key: Path | None = typer.Option(
+        None, "--public-key", help="The issuing site's public key, obtained from that site, not from the bundle. "
+                                   "Default: this site's own signing keys, and keys pinned in "
+                                   "AIRLOCK_TRUSTED_SIGNING_KEYS."),
 ) -> None:
-    """Check a report's Ed25519 signature offline. Exit 0 when valid, 3 when not."""
+    """Check a report's Ed25519 signature offline against a key this site trusts. Exit 0 when valid, 3 when not.
+
+    A key shipped inside the bundle (signing-key.pub) is never trusted by itself: a forger would
+    replace it with their own. It is used only when its full fingerprint is pinned in the site's
+    configuration; otherwise its fingerprint is shown, to compare with the one the issuer published.
+    """
     from api.settings import Settings
     from audit.report import SIGNATURE_SUFFIX, check_signature, read_public_key
 
     settings = Settings()
-    key = read_public_key(public_key) if public_key else _local_public_key(settings)
     signature = signature or report.with_name(report.name + SIGNATURE_SUFFIX)
+    if public_key is not None:
+        key = read_public_key(public_key)
+    else:
+        key = _trusted_key_for(settings, report, signature)
     result = check_signature(report, signature, key)
     if not result.ok:
         raise AuditError(f"{report.name}: {result.reason}")
     verdict = json.loads(report.read_text(encoding="utf-8")).get("verdict")
     typer.echo(f"{report.name}: {result.reason}; verdict: {verdict}")
+
+
+def _trusted_key_for(settings, report: Path, signature: Path) -> bytes:
+    """The trusted public key whose id the signature names; AuditError when the site trusts none."""
+    from audit.report import full_fingerprint, key_fingerprint, read_public_key
+
+    trusted = _trusted_public_keys(settings)
+    bundled = report.with_name(BUNDLE_KEY_FILE)
+    shipped = None
+    if bundled.is_file():
+        shipped = read_public_key(bundled)
+        if full_fingerprint(shipped) in settings.trusted_fingerprints:
+            trusted[key_fingerprint(shipped)] = shipped
+    claimed = _signed_key_id(signature)
+    if claimed in trusted:
+        return trusted[claimed]
+    hint = (f"; the bundle's own key has fingerprint sha256:{full_fingerprint(shipped)} — compare it with the "
+            "fingerprint the issuing site published, then pin it (AIRLOCK_TRUSTED_SIGNING_KEYS) or pass "
+            "--public-key" if shipped is not None else "; pass --public-key FILE with the issuing site's key")
+    raise AuditError(f"{report.name}: signed by key {claimed}, which this site does not trust{hint}")
+
+
+def _trusted_public_keys(settings) -> dict[str, bytes]:
+    """This site's own signing keys (current and rotated), by key id; never creates a key."""
+    from api.secrets import load_keyring
+    from audit.report import key_fingerprint, public_key
+
+    ring = load_keyring("signing", settings, create=False)
+    publics = [public_key(material) for material in ring.materials()] if ring else []
+    return {key_fingerprint(p): p for p in publics}
+
+
+def _signed_key_id(signature: Path) -> str:
+    if not signature.is_file():
+        raise BadInput(f"{signature.name}: no such file")
+    try:
+        return str(json.loads(signature.read_text(encoding="utf-8"))["key_id"])
+    except (ValueError, KeyError, TypeError):
+        raise AuditError(f"{signature.name} is not an Airlock signature file") from None
 
 
 @report_app.command("public-key")
@@ -114,27 +171,90 @@ def report_public_key(
     """Export the public key that verifies this site's reports (PEM)."""
     from api.secrets import load_secret
     from api.settings import Settings
-    from audit.report import public_key, public_key_pem
+    from audit.report import full_fingerprint, public_key, public_key_pem
     from privacy.records import atomic_output
 
-    pem = public_key_pem(public_key(load_secret("signing", Settings())))
+    public = public_key(load_secret("signing", Settings()))
+    pem = public_key_pem(public)
+    fingerprint = f"fingerprint sha256:{full_fingerprint(public)} (publish it: verifiers pin it)"
     if output is None:
         typer.echo(pem, nl=False)
+        typer.echo(fingerprint, err=True)
         return
     with atomic_output(output) as out:
         out.write(pem)
-    typer.echo(f"public key written to {output}")
+    typer.echo(f"public key written to {output}; {fingerprint}")
 
 
 @log_app.command("verify")
-def log_verify() -> None:
-    """Walk the hash chain; exit 0 when intact, 3 at the first edited, deleted or reordered entry."""
+def log_verify(
+    checkpoint: list[Path] | None = typer.Option(
+        None, "--checkpoint", help="A checkpoints file, or a signed report.json (its log head), to hold the log "
+                                   "against (repeatable). Default: the site's checkpoints file."),
+    public_key: Path | None = typer.Option(None, "--public-key", help="Trust checkpoints signed by this key only "
+                                           "(default: this site's signing keys)."),
+) -> None:
+    """Walk the hash chain and hold it against the signed checkpoints.
+
+    Exit 0 when intact; 3 at the first edited, deleted or reordered entry, at a chain rewritten since a
+    checkpoint, or when the log ends before the newest checkpoint (deleted newest entries, truncation).
+    """
     from api.settings import Settings
 
-    result = _log(Settings()).verify()
+    settings = Settings()
+    trusted = _checkpoint_keys(settings, public_key)
+    points = []
+    for source in checkpoint or ([settings.log_checkpoints] if settings.log_checkpoints.is_file() else []):
+        points.extend(_checkpoints_from(source, trusted))
+    result = _log(settings).verify(points)
     if not result.ok:
         raise AuditError(f"audit log: {result.reason}")
     typer.echo(f"audit log: {result.reason}")
+
+
+@log_app.command("checkpoint")
+def log_checkpoint() -> None:
+    """Sign the log's current head and append it to the checkpoints file (run it from a timer, e.g. cron).
+
+    The service also writes one at every release and every AIRLOCK_LOG_CHECKPOINT_SECONDS.
+    """
+    from api.pipeline import checkpoint_audit_log
+    from api.settings import Settings
+
+    settings = Settings()
+    point = checkpoint_audit_log(settings, _log(settings))
+    typer.echo(f"checkpoint: entry {point.seq}, head {point.head[:16]}…, key {point.key_id} → "
+               f"{settings.log_checkpoints}")
+
+
+def _checkpoint_keys(settings, public_key: Path | None) -> dict[str, bytes]:
+    from audit.report import key_fingerprint, read_public_key
+
+    if public_key is None:
+        return _trusted_public_keys(settings)
+    public = read_public_key(public_key)
+    return {key_fingerprint(public): public}
+
+
+def _checkpoints_from(source: Path, trusted: dict[str, bytes]) -> list:
+    """Trusted checkpoints from a checkpoints file or a signed report; AuditError on a forged one."""
+    from audit.log import Checkpoint, checkpoint_is_genuine, read_checkpoints
+    from audit.report import SIGNATURE_SUFFIX, check_signature
+
+    if source.suffix == ".json":  # a signed report: its log head is a checkpoint
+        signature = source.with_name(source.name + SIGNATURE_SUFFIX)
+        claimed = _signed_key_id(signature)
+        if claimed not in trusted or not check_signature(source, signature, trusted[claimed]).ok:
+            raise AuditError(f"{source.name}: the report's signature does not verify with a trusted key")
+        head = json.loads(source.read_text(encoding="utf-8")).get("log_head")
+        if not isinstance(head, dict):
+            raise BadInput(f"{source.name}: the report carries no log head")
+        return [Checkpoint(int(head["seq"]), str(head["hash"]), "", claimed, "")]
+    points = read_checkpoints(source)
+    for number, point in enumerate(points, 1):
+        if not checkpoint_is_genuine(point, trusted):
+            raise AuditError(f"{source.name}: checkpoint {number} (entry {point.seq}) is not signed by a trusted key")
+    return points
 
 
 @log_app.command("show")
@@ -168,20 +288,6 @@ def _publish_public_key(settings, signing_key: bytes) -> None:
     if not path.is_file() or path.read_text() != pem:
         with atomic_output(path) as out:
             out.write(pem)
-
-
-def _local_public_key(settings) -> bytes:
-    """The data directory's public key file, or the key derived from a configured signing secret."""
-    from api.secrets import load_secret
-    from audit.report import public_key, read_public_key
-
-    path = settings.data_dir / PUBLIC_KEY_FILE
-    if path.is_file():
-        return read_public_key(path)
-    if os.environ.get("AIRLOCK_SIGNING_KEY") or os.environ.get("AIRLOCK_SIGNING_KEY_FILE") \
-            or (settings.secrets_dir / "signing.key").is_file():
-        return public_key(load_secret("signing", settings))
-    raise BadInput("no public key in the data directory; pass --public-key FILE")
 
 
 def _sha256(path: Path) -> str:

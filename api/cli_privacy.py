@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -80,34 +81,61 @@ def reidentify(
     output: Annotated[str, typer.Option("--output", "-o", help="Where re-identified records go (- for stdout).")] = "-",
     fingerprint: Annotated[Optional[list[str]], typer.Option(
         "--fingerprint", help="Print the raw value behind a manifest fingerprint instead (repeatable).")] = None,
+    reason: Annotated[Optional[str], typer.Option(
+        "--reason", help="Why (a ticket or case number): written to the audit log with who did it.")] = None,
 ) -> None:
     """Put raw values back from the vault (authorized people holding the vault key only).
 
     Maps placeholders, surrogates, keyed hashes and encrypted tokens, or manifest fingerprints, back to raw values.
+    Every re-identification is written to the audit log first (who, which vault, how many records and
+    values, never the values); if the log cannot be written, nothing is revealed.
 
     Without the vault key the vault cannot be opened and nothing is recoverable.
     """
-    from api.secrets import load_secret
+    from api.secrets import load_keyring
     from api.settings import Settings
     from privacy.records import read_records, write_records
     from privacy.vault import Vault
 
-    opened = Vault(vault, load_secret("vault", Settings()))
+    settings = Settings()
+    opened = Vault(vault, load_keyring("vault", settings).materials())
     if fingerprint:
-        for wanted in fingerprint:
-            entries = opened.lookup(wanted)
-            if not entries:
-                raise BadInput(f"{vault.name}: no entry for fingerprint {wanted[:16]}…")
-            for entry in entries:
-                typer.echo(f"{entry.fingerprint}\t{entry.entity_type}\t{entry.value}")
+        found = [(wanted, opened.lookup(wanted)) for wanted in fingerprint]
+        missing = next((wanted for wanted, entries in found if not entries), None)
+        if missing is not None:
+            raise BadInput(f"{vault.name}: no entry for fingerprint {missing[:16]}…")
+        entries = [entry for _, matched in found for entry in matched]
+        _log_reidentification(settings, vault, reason, records=0, values=len(entries), fingerprints=len(found))
+        for entry in entries:
+            typer.echo(f"{entry.fingerprint}\t{entry.entity_type}\t{entry.value}")
         return
     if input is None:
         raise BadInput("give scrubbed records to re-identify, or --fingerprint")
     reidentifier = opened.reidentifier()
-    count = write_records(output, ({k: reidentifier.value(v) for k, v in record.items()}
-                                   for record in read_records(input)))
+    restored = [{k: reidentifier.value(v) for k, v in record.items()} for record in read_records(input)]
+    _log_reidentification(settings, vault, reason, records=len(restored), values=reidentifier.replaced)
+    count = write_records(output, restored)
     if output != "-":
         typer.echo(f"re-identified {count} records → {output}", err=True)
+
+
+def _log_reidentification(settings, vault: Path, reason: str | None, **counts: int) -> None:  # noqa: ANN001
+    """Who re-identified what, by counts: the operating-system user at the CLI (the API logs the key
+    and its holder). The vault's name is its job id for vaults the service wrote."""
+    import getpass
+
+    from api.db import open_database
+    from audit.log import AuditLog
+
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = f"uid {os.getuid()}"
+    details = {"by": f"cli:{who}", "vault": vault.name, **counts}
+    if reason:
+        details["reason"] = reason[:200]
+    job_id = vault.stem if vault.suffix == ".vault" and vault.parent.name == "vaults" else None
+    AuditLog(open_database(settings.effective_database_url)).append("vault.reidentified", job_id, details)
 
 
 def _default_output(input: str) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke; rotate the site's secret keys.",
+                       no_args_is_help=True)
 config_app = typer.Typer(help="Effective configuration.", no_args_is_help=True)
 
 
@@ -97,18 +98,21 @@ def _engine():
 @keys_app.command("create")
 def keys_create(
     role: str = typer.Option(..., "--role", help="submitter, reviewer, auditor or admin."),
-    name: str | None = typer.Option(None, "--name", help="Who holds the key (a person or a system)."),
+    name: str | None = typer.Option(None, "--name", help="A label for the key (default: the person)."),
+    person: str | None = typer.Option(None, "--person", help="The person who holds the key (default: --name). "
+                                      "Four-eyes review compares people: all keys of one person count as one."),
 ) -> None:
     """Create an API key. It is printed once and stored only as a hash: keep it safe."""
     from audit.log import AuditLog
     from api.keys import create_key
 
     engine = _engine()
-    principal, key = create_key(engine, role, name)
-    AuditLog(engine).append("key.created", None, {"key_id": principal.key_id, "role": role})
+    principal, key = create_key(engine, role, name or person, person)
+    AuditLog(engine).append("key.created", None, {"key_id": principal.key_id, "role": role,
+                                                  "person": principal.person})
     typer.echo(key)
-    typer.echo(f"key id {principal.key_id}, role {principal.role}, name {principal.name} "
-               "(the key is shown only this once)", err=True)
+    typer.echo(f"key id {principal.key_id}, role {principal.role}, name {principal.name}, "
+               f"person {principal.person} (the key is shown only this once)", err=True)
 
 
 @keys_app.command("list")
@@ -119,6 +123,38 @@ def keys_list() -> None:
     for key in list_keys(_engine()):
         state = "revoked" if key["revoked_at"] else "active"
         typer.echo(f"{key['id']}  {key['role']:<9}  {state:<7}  {key['name']}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    secret: list[str] | None = typer.Option(None, "--secret", help="Rotate only this secret: site, vault or "
+                                            "signing (repeatable; default: all three)."),
+) -> None:
+    """Rotate the site's secret keys: a new key writes from now on; the old ones stay to decrypt and verify.
+
+    Rotating `site` starts new fingerprints and surrogates: values in jobs after the rotation no longer
+    link to the same values before it. Rotating `signing` changes the public key: publish the new
+    fingerprint (`airlock report public-key`) to whoever verifies your reports.
+    """
+    from audit.log import AuditLog
+    from api.secrets import SECRET_NAMES, rotate
+    from api.settings import Settings
+    from privacy.errors import BadInput
+
+    names = tuple(secret or SECRET_NAMES)
+    unknown = [n for n in names if n not in SECRET_NAMES]
+    if unknown:
+        raise BadInput(f"unknown secret {unknown[0]!r} (use: {', '.join(SECRET_NAMES)})")
+    settings = Settings()
+    rotations = rotate(settings, names)
+    log = AuditLog(_engine())
+    for done in rotations:
+        if done.new_id is None:
+            typer.echo(f"{done.name}: not rotated: {done.note}", err=True)
+            continue
+        log.append("key.rotated", None, {"secret": done.name, "new_key_id": done.new_id,
+                                         "retired_key_ids": list(done.retired)})
+        typer.echo(f"{done.name}: new key {done.new_id}; still reading {', '.join(done.retired)} ({done.note})")
 
 
 @keys_app.command("revoke")

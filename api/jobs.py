@@ -16,8 +16,8 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from api.db import Job, now
-from api.keys import Principal
+from api.db import ApiKey, Job, now
+from api.keys import Principal, normalize_person
 from api.pipeline import Interrupted
 from privacy.errors import BadInput, PolicyError
 
@@ -35,7 +35,7 @@ class JobNotFound(BadInput):
 
 
 class FourEyesViolation(PolicyError):
-    """The reviewer is the submitter (same key or same name)."""
+    """The reviewer is the submitter: the same key, or another key of the same person (admins too)."""
 
 
 class NotReviewable(PolicyError):
@@ -146,14 +146,25 @@ def fail_exhausted(engine: Engine, job_id: str, worker_id: str, error: dict) -> 
            lease_expires_at=None, finished_at=now())
 
 
+def _submitter_identity(session: Session, job: Job) -> str:
+    """The person who submitted: the holder of the submitting key (its name for keys made before
+    keys named their holder)."""
+    key = session.get(ApiKey, job.submitter_key_id)
+    return normalize_person((key.person or key.name) if key is not None else job.submitter_name)
+
+
 def review(engine: Engine, job_id: str, reviewer: Principal, approve: bool) -> Job:
-    """Four-eyes: a reviewer who is not the submitter approves or rejects a job that passed its gate."""
+    """Four-eyes: a person other than the submitter approves or rejects a job that passed its gate.
+
+    People, not keys, are compared: a second key of the submitter's is refused, and so is an admin
+    reviewing a job the same person submitted."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         job = session.get(Job, job_id, with_for_update=True)
         if job is None:
             raise JobNotFound(f"no job {job_id}")
-        if reviewer.key_id == job.submitter_key_id or reviewer.name == job.submitter_name:
-            raise FourEyesViolation("four-eyes rule: the submitter of a job cannot review it")
+        same_person = reviewer.identity == _submitter_identity(session, job)
+        if reviewer.key_id == job.submitter_key_id or reviewer.name == job.submitter_name or same_person:
+            raise FourEyesViolation("four-eyes rule: the person who submitted a job cannot review it")
         if job.state != AWAITING_REVIEW:
             raise NotReviewable(f"job {job_id} is {job.state}, not awaiting review")
         job.state = PASSED if approve else REJECTED

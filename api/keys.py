@@ -24,27 +24,43 @@ _PREFIX = "ak"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's public id, its name and role (never the key itself)."""
+    """Who is calling: the key's public id, its name, role and holder (never the key itself)."""
 
     key_id: str
     name: str
     role: str
+    person: str = ""
+
+    @property
+    def identity(self) -> str:
+        """The person behind the key (its name for keys that name nobody else)."""
+        return normalize_person(self.person or self.name)
+
+
+def normalize_person(person: str) -> str:
+    """People compare case- and space-insensitively: "Rita  Lee" and "rita lee" are one person."""
+    return " ".join(person.split()).casefold()
 
 
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def create_key(engine: Engine, role: str, name: str | None = None) -> tuple[Principal, str]:
-    """Create a key; returns the principal and the key, which is never retrievable again."""
+def create_key(engine: Engine, role: str, name: str | None = None,
+               person: str | None = None) -> tuple[Principal, str]:
+    """Create a key held by `person` (default: its name); returns the principal and the key, which
+    is never retrievable again. Every key of one person counts as that person in a review."""
     if role not in ROLES:
         raise BadInput(f"unknown role {role!r} (use one of: {', '.join(ROLES)})")
     key_id = secrets.token_hex(6)
     key = f"{_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
     name = name or f"{role}-{key_id}"
+    person = " ".join((person or name).split())
+    if not person:
+        raise BadInput("a key needs the person who holds it (--person)")
     with Session(engine) as session, session.begin():
-        session.add(ApiKey(id=key_id, name=name, role=role, digest=_digest(key), created_at=now()))
-    return Principal(key_id, name, role), key
+        session.add(ApiKey(id=key_id, name=name, role=role, person=person, digest=_digest(key), created_at=now()))
+    return Principal(key_id, name, role, person), key
 
 
 def authenticate(engine: Engine, key: str) -> Principal | None:
@@ -60,7 +76,7 @@ def authenticate(engine: Engine, key: str) -> Principal | None:
             return None
         if not hmac.compare_digest(_digest(key), row.digest):
             return None
-        return Principal(row.id, row.name, row.role)
+        return Principal(row.id, row.name, row.role, row.person or row.name)
 
 
 def revoke_key(engine: Engine, key_id: str) -> None:
@@ -77,6 +93,14 @@ def list_keys(engine: Engine) -> list[dict]:
     with Session(engine) as session:
         rows = session.scalars(select(ApiKey).order_by(ApiKey.created_at)).all()
         return [
-            {"id": r.id, "name": r.name, "role": r.role, "created_at": r.created_at, "revoked_at": r.revoked_at}
+            {"id": r.id, "name": r.name, "role": r.role, "person": r.person or r.name, "created_at": r.created_at,
+             "revoked_at": r.revoked_at}
             for r in rows
         ]
+
+
+def key_holder(engine: Engine, key_id: str) -> str | None:
+    """The normalized identity of the person holding a key (None for an unknown key)."""
+    with Session(engine) as session:
+        row = session.get(ApiKey, key_id)
+        return normalize_person(row.person or row.name) if row is not None else None

@@ -3,16 +3,23 @@
 The CLI (`airlock run`), the worker and so the service all call `run_pipeline`. Each stage leaves
 its artifacts and a checkpoint in a work directory, so a run that dies (a killed worker) resumes
 after its last completed stage. Stage artifacts hold scrubbed records only: the raw input is read
-once, in memory, by the scrub. Every stage is an audit-log entry. The gate is fail-closed: a failed
-or missing check, or an audit that did not complete, means nothing releasable is written.
+once, in memory, by the scrub; record ids are replaced there by keyed pseudonyms, so no later
+artifact (splits, report) carries a source id. Every stage is an audit-log entry; the report carries
+the log head it was issued at, and the log head is signed into a checkpoint at every release or
+quarantine. The gate is fail-closed: a failed or missing check, or an audit that did not complete,
+means nothing releasable is written. Once a run has ended in release or quarantine its work files
+(scrubbed records, splits, manifest) are deleted, unless the policy's retention keeps them.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import random
 import shutil
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -22,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from api.policy import Policy
-from api.secrets import load_secret
+from api.secrets import load_keyring, load_secret, public_id
 from api.settings import Settings
 from privacy.errors import AirlockError, AuditError, BadInput
 from privacy.records import atomic_output, read_records, write_records
@@ -112,10 +119,10 @@ class _Run:
         self.source, self.outdir, self.policy, self.settings = source, outdir, policy, settings
         self.options, self.log, self.on_stage_done = options, log, on_stage_done
         self.progress = progress or (lambda stage, percent: None)
-        self.site_key = load_secret("site", settings)
         self.work = Path(options.workdir)
         self.work.mkdir(parents=True, exist_ok=True)
         self.checkpoint = self._load_checkpoint()
+        self.site_key = self._run_key("site")
         self.run_id = self.checkpoint["run_id"]
         self.stages = [s for s in WEIGHTS if (s != "canaries" or options.canaries) and (s != "finetune" or options.finetune)]
 
@@ -127,6 +134,16 @@ class _Run:
             return json.loads(path.read_text(encoding="utf-8"))
         return {"run_id": self.options.run_id or uuid.uuid4().hex, "completed": [], "counts": {}, "timings": {},
                 "state": {}}
+
+    def _run_key(self, name: str) -> bytes:
+        """The key this run uses for `name`: the one it started with, so that a run resumed after a
+        rotation still reads its own manifest; the ring's current key for a new run."""
+        ring = load_keyring(name, self.settings)
+        used = self.checkpoint["state"].setdefault("keys", {})
+        if used.get(name) and ring.get(used[name]) is not None:
+            return ring.get(used[name])
+        used[name] = ring.current.id
+        return ring.current.material
 
     def _save_checkpoint(self) -> None:
         with atomic_output(self.work / "checkpoint.json") as out:
@@ -173,6 +190,7 @@ class _Run:
         except Exception as error:
             self.log.append("run.failed", self.run_id, {"stage": self._current(), "error": type(error).__name__})
             raise
+        self._apply_retention()
         verdict = self.checkpoint["state"]["verdict"]
         return PipelineResult(self.run_id, verdict, verdict == "pass", self.outdir,
                               dict(self.checkpoint["counts"]), dict(self.checkpoint["timings"]))
@@ -195,8 +213,9 @@ class _Run:
         else:
             raw = list(self.source.records(privacy.max_record_bytes))
         uses_encrypt = any(r.operator == "encrypt" for r in (privacy.default_operator, *privacy.operators.values()))
-        vault_key = load_secret("vault", self.settings) if privacy.vault or uses_encrypt else None
+        vault_key = self._run_key("vault") if privacy.vault or uses_encrypt else None
         scrubber = Scrubber(privacy, self.site_key, vault_key=vault_key)
+        pseudonym = RecordPseudonyms(self.site_key, privacy.id_field)
         by_entity: dict[str, int] = {}
         findings = 0
         with ExitStack() as stack:
@@ -210,6 +229,7 @@ class _Run:
             def scrubbed() -> Iterable[dict]:
                 nonlocal findings
                 for item in scrubber.scrub(raw, progress=self._stage_progress("scrub"), total=len(raw), vault=vault):
+                    item = pseudonym.scrubbed(item)
                     manifest.add(item.findings)
                     findings += len(item.findings)
                     for finding in item.findings:
@@ -358,7 +378,12 @@ class _Run:
             canaries=read_canaries(canaries) if canaries.is_file() else None,
         )
         report = run_audit(inputs, self.policy.audit, progress=self._stage_progress("audit"))
-        write_report(report, self.work, load_secret("signing", self.settings))
+        signing_key = load_secret("signing", self.settings)
+        seq, head = self.log.head_entry()
+        keys = {name: key for name, key in self.checkpoint["state"].get("keys", {}).items()}
+        report = replace(report, log_head={"seq": seq, "hash": head},
+                         keys={**keys, "signing": public_id("signing", signing_key)})
+        write_report(report, self.work, signing_key)
         return report
 
     def _release(self) -> dict:
@@ -370,6 +395,7 @@ class _Run:
         if verdict != "pass":
             self._quarantine({"reason": "the gate did not pass: see report.html", "verdict": verdict})
             self.log.append("release.quarantined", self.run_id, {"verdict": verdict})
+            checkpoint_audit_log(self.settings, self.log)
             return {"released": False}
         for name in ("synthetic.jsonl", *REPORT_FILES):
             shutil.copyfile(self.work / name, self.outdir / name)
@@ -379,7 +405,18 @@ class _Run:
             out.write(self._dataset_card())
         self.log.append("release.published", self.run_id, {"files": sorted(p.name for p in self.outdir.iterdir()
                                                                              if p.is_file())})
+        checkpoint_audit_log(self.settings, self.log)
         return {"released": True}
+
+    def _apply_retention(self) -> None:
+        """A run that ended in release or quarantine needs its work files no more: delete them (the
+        checkpoint stays, so a resumed run knows it is done), unless the policy keeps them."""
+        if self.policy.retention.keep_work_files or self.checkpoint["state"].get("work_deleted"):
+            return
+        deleted = purge_work_files(self.work)
+        self.checkpoint["state"]["work_deleted"] = True
+        self._save_checkpoint()
+        self.log.append("retention.work_deleted", self.run_id, {"files": deleted})
 
     # -- bundle helpers ----------------------------------------------------------------------------
 
@@ -399,12 +436,71 @@ class _Run:
 
     def _dataset_card(self) -> str:
         from api.card import dataset_card
+        from audit.report import full_fingerprint, public_key
 
         report = json.loads((self.work / "report.json").read_text(encoding="utf-8"))
-        return dataset_card(self.run_id, self.policy, self.checkpoint, report)
+        fingerprint = full_fingerprint(public_key(load_secret("signing", self.settings)))
+        return dataset_card(self.run_id, self.policy, self.checkpoint, report, fingerprint)
 
     def _seed(self) -> int:
         return self.options.seed if self.options.seed is not None else self.policy.split.seed
+
+
+class RecordPseudonyms:
+    """Replaces record ids by keyed pseudonyms (HMAC-SHA256 under a key derived from the site key
+    for this purpose): the same id gets the same pseudonym within a key generation, and nobody
+    without the site key can turn one back or test a guess."""
+
+    def __init__(self, site_key: bytes, id_field: str | None):
+        from privacy.fingerprint import derive_key
+
+        self._key = derive_key(site_key, "record-id-pseudonym")
+        self.id_field = id_field
+
+    def __call__(self, record_id: str) -> str:
+        return "rid-" + hmac.new(self._key, str(record_id).encode("utf-8"), hashlib.sha256).hexdigest()[:20]
+
+    def scrubbed(self, item):  # noqa: ANN001, ANN201 - privacy.scrub.ScrubbedRecord
+        """The scrubbed record and its findings under the pseudonym (records without ids keep numbers)."""
+        if not self.id_field or item.record.get(self.id_field) is None:
+            return item
+        item.record[self.id_field] = self(item.record[self.id_field])
+        item.findings = [replace(f, record_id=self(f.record_id)) for f in item.findings]
+        return item
+
+
+def purge_work_files(work: Path) -> int:
+    """Delete a finished run's work files (all but its checkpoint); returns how many went."""
+    deleted = 0
+    for path in sorted(work.iterdir()):
+        if path.name == "checkpoint.json":
+            continue
+        if path.is_dir() and not path.is_symlink():
+            deleted += sum(1 for p in path.rglob("*") if p.is_file())
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    return deleted
+
+
+def checkpoint_audit_log(settings: Settings, log: Any):  # noqa: ANN201 - audit.log.Checkpoint
+    """Sign the audit log's head with the signing key into the checkpoints file (outside the database)."""
+    return log.checkpoint(load_secret("signing", settings), settings.log_checkpoints)
+
+
+def run_log_checkpoints(settings: Settings, log: Any, stop: threading.Event) -> None:
+    """Checkpoint the log every `log_checkpoint_seconds` until `stop` (a thread in the service),
+    skipping rounds in which the log did not grow."""
+    last = None
+    while not stop.wait(settings.log_checkpoint_seconds):
+        try:
+            head = log.head_entry()
+            if head != last:
+                checkpoint_audit_log(settings, log)
+                last = head
+        except Exception:  # noqa: BLE001 - a missed checkpoint is retried next round
+            continue
 
 
 def _fields_of_kind(privacy, kind: str) -> list[str]:  # noqa: ANN001 - PrivacyPolicy

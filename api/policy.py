@@ -33,6 +33,27 @@ class ReleasePolicy(BaseModel):
     require_approval: bool = False
 
 
+class ScrubApiPolicy(BaseModel):
+    """What `POST /v1/scrub` returns besides the scrubbed records.
+
+    Keyed fingerprints are off by default: the same value gets the same fingerprint in every
+    request, so a caller holding them can link one person across requests and datasets without
+    ever seeing a name. Turn `return_fingerprints` on only for callers that must link records (e.g.
+    deduplication) and are trusted with that linkage.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    return_fingerprints: bool = False
+
+
+class RetentionPolicy(BaseModel):
+    """What happens to a job's work files (scrubbed records, splits, manifest, synthetic drafts) once
+    it is released or quarantined. The bundle (report, release) and the vault are not work files."""
+
+    model_config = ConfigDict(extra="forbid")
+    keep_work_files: bool = False
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "default"
@@ -42,6 +63,8 @@ class Policy(BaseModel):
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
     finetune: FinetuneConfig = Field(default_factory=FinetuneConfig)  # used by `airlock run --finetune`
     release: ReleasePolicy = Field(default_factory=ReleasePolicy)
+    scrub_api: ScrubApiPolicy = Field(default_factory=ScrubApiPolicy)
+    retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

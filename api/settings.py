@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     poll_seconds: float = Field(1.0, gt=0)
     log_level: str = "info"
     log_file: Path | None = None
+    # Keys: a site should keep them outside the data directory (another disk, a secrets mount).
+    secrets_location: Path | None = Field(
+        None, validation_alias=AliasChoices("AIRLOCK_SECRETS_DIR", "secrets_location"))
+    # Report signing keys this site trusts besides its own: full SHA-256 fingerprints (64 hex digits),
+    # comma-separated, as `airlock report public-key` prints them at the issuing site.
+    trusted_signing_keys: str = ""
+    # Signed checkpoints of the audit-log head: a file outside the database, and how often the
+    # service writes one (also written at every release).
+    log_checkpoints_file: Path | None = None
+    log_checkpoint_seconds: float = Field(3600.0, gt=0)
 
     @cached_property
     def effective_database_url(self) -> str:
@@ -44,7 +54,16 @@ class Settings(BaseSettings):
 
     @property
     def secrets_dir(self) -> Path:
-        return self.data_dir / "secrets"
+        return self.secrets_location or self.data_dir / "secrets"
+
+    @property
+    def log_checkpoints(self) -> Path:
+        return self.log_checkpoints_file or self.data_dir / "audit-log.checkpoints.jsonl"
+
+    @property
+    def trusted_fingerprints(self) -> set[str]:
+        return {part.strip().lower().removeprefix("sha256:") for part in self.trusted_signing_keys.split(",")
+                if part.strip()}
 
     @property
     def jobs_dir(self) -> Path:

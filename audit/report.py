@@ -50,6 +50,11 @@ class Report:
     inputs: dict
     policy: dict
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # The audit-log head when the report was issued ({"seq", "hash"}): signed with the report, it is
+    # a checkpoint that `airlock log verify --checkpoint report.json` holds the log against.
+    log_head: dict | None = None
+    # Which keys made what the report refers to ({"site": key id, "vault": …, "signing": …}).
+    keys: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -102,8 +107,13 @@ def public_key(signing_key: bytes) -> bytes:
 
 
 def key_fingerprint(public: bytes) -> str:
-    """Short name of a public key (16 hex digits of its SHA-256)."""
+    """Short name of a public key (16 hex digits of its SHA-256): an id, too short to pin trust on."""
     return hashlib.sha256(public).hexdigest()[:16]
+
+
+def full_fingerprint(public: bytes) -> str:
+    """The whole SHA-256 of a public key (64 hex digits): what a site pins and compares by eye."""
+    return hashlib.sha256(public).hexdigest()
 
 
 def public_key_pem(public: bytes) -> str:

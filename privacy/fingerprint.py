@@ -8,6 +8,9 @@ import hmac
 import re
 import unicodedata
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 _SPACES = re.compile(r"\s+")
 # Phone numbers and identifiers are written with many separators: "+1 (555) 010-2030", "MRN 12-34".
 _ID_LIKE = re.compile(r"[\w\s\-+().#/:]*\d[\w\s\-+().#/:]*")
@@ -48,3 +51,13 @@ def fingerprint(site_key: bytes, value: str) -> str:
 def key_id(key: bytes) -> str:
     """A short public name for a key (16 hex digits), so files can say which key made them."""
     return hmac.new(key, _KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
+def derive_key(root: bytes, purpose: str, length: int = 32) -> bytes:
+    """A key for one purpose, derived from `root` with HKDF-SHA256 (RFC 5869).
+
+    Keys derived for different purposes are independent: learning one reveals neither the root nor
+    its siblings, so one secret can feed several uses without any two sharing a key.
+    """
+    info = f"airlock/{purpose}".encode()
+    return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=info).derive(root)

@@ -3,7 +3,8 @@ re-identification. Without the vault key the file reveals nothing, not even the 
 
 Line 1 is a header naming the key by its key_id; every further line is one sealed entry
 (fingerprint, entity type, operator, replacement, raw value), written once per distinct value
-and replacement.
+and replacement. A reader is given every vault key the site holds (newest first, rotated ones
+after) and opens the file with the one its header names, so rotation never strands a vault.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -64,23 +65,26 @@ class VaultWriter(JsonlWriter):
 
 
 class Vault:
-    """A vault file and its key: write one while scrubbing, read it to re-identify."""
+    """A vault file and its keys: write one while scrubbing (the first key), read it to re-identify
+    (the key its header names)."""
 
-    def __init__(self, path: str | Path, key: bytes):
+    def __init__(self, path: str | Path, keys: bytes | Sequence[bytes]):
         self.path = Path(path)
-        self._key = key
+        self._keys = [keys] if isinstance(keys, bytes) else list(keys)
+        if not self._keys:
+            raise PolicyError("no vault key")
 
     def __repr__(self) -> str:
         return f"Vault({self.path.name!r})"
 
     def writer(self) -> VaultWriter:
-        return VaultWriter(self.path, self._key)
+        return VaultWriter(self.path, self._keys[0])
 
     def entries(self) -> Iterator[VaultEntry]:
         """Every entry; PolicyError if the key does not open the vault."""
         if not self.path.is_file():
             raise BadInput(f"{self.path.name}: no such vault")
-        aead = AESGCM(self._key)
+        aead = None
         with self.path.open("rb") as lines:
             for number, raw in enumerate(lines, 1):
                 try:
@@ -88,7 +92,7 @@ class Vault:
                 except (UnicodeDecodeError, json.JSONDecodeError):
                     raise BadInput(f"{self.path.name}: line {number}: not valid JSON") from None
                 if number == 1:
-                    self._check_header(line)
+                    aead = AESGCM(self._header_key(line))
                     continue
                 try:
                     plain = aead.decrypt(_unb64(line["nonce"]), _unb64(line["sealed"]), _AAD)
@@ -100,22 +104,27 @@ class Vault:
         return [entry for entry in self.entries() if entry.fingerprint == fingerprint]
 
     def reidentifier(self) -> Reidentifier:
-        return Reidentifier(list(self.entries()), self._key)
+        """Re-identifies scrubbed text; `enc:` tokens open with any of the vault keys."""
+        return Reidentifier(list(self.entries()), self._keys)
 
-    def _check_header(self, line: Any) -> None:
+    def _header_key(self, line: Any) -> bytes:
+        """The vault key the header names, among the keys this reader holds."""
         header = line.get("vault") if isinstance(line, dict) else None
         if not isinstance(header, dict) or header.get("version") != VERSION:
             raise BadInput(f"{self.path.name}: line 1: not an Airlock vault header (version {VERSION})")
-        if header.get("key_id") != key_id(self._key):
+        named = next((key for key in self._keys if key_id(key) == header.get("key_id")), None)
+        if named is None:
             raise PolicyError(f"{self.path.name}: the vault was made with another vault key")
+        return named
 
 
 class Reidentifier:
     """Puts raw values back into scrubbed text: placeholders, keyed hashes and surrogates by lookup,
-    `enc:` tokens by decryption."""
+    `enc:` tokens by decryption. `replaced` counts the values put back (for the audit log)."""
 
-    def __init__(self, entries: list[VaultEntry], key: bytes):
-        self._key = key
+    def __init__(self, entries: list[VaultEntry], keys: bytes | Sequence[bytes]):
+        self._keys = [keys] if isinstance(keys, bytes) else list(keys)
+        self.replaced = 0
         self._values = {e.replacement: e.value for e in entries
                         if e.operator in REVERSIBLE_BY_LOOKUP and e.replacement}
         tokens = sorted(self._values, key=len, reverse=True)
@@ -138,8 +147,12 @@ class Reidentifier:
     def _replace(self, match: re.Match) -> str:
         token = match.group(0)
         if token.startswith("enc:"):
-            return decrypt_token(self._key, token)
-        return self._values.get(token, token)
+            self.replaced += 1
+            return decrypt_token(self._keys, token)
+        if token in self._values:
+            self.replaced += 1
+            return self._values[token]
+        return token
 
 
 def _b64(data: bytes) -> str:

@@ -150,7 +150,8 @@ def _review(job_id: str, principal: Principal, engine, log, approve: bool) -> di
         raise HttpProblem(403, "Forbidden", str(error)) from None
     except jobs.NotReviewable as error:
         raise HttpProblem(409, "Conflict", str(error)) from None
-    log.append("review.approved" if approve else "review.rejected", job_id, {"reviewer": principal.key_id})
+    log.append("review.approved" if approve else "review.rejected", job_id,
+               {"reviewer": principal.key_id, "person": principal.person or principal.name, "role": principal.role})
     return view(job)
 
 
@@ -166,3 +167,56 @@ def reject(job_id: str, principal: Principal = Depends(require("reviewer")), eng
            log=Depends(get_audit_log)) -> dict:
     """A reviewer other than the submitter rejects a job: it is never released."""
     return _review(job_id, principal, engine, log, False)
+
+
+class ReidentifyRequest(BaseModel):
+    """Scrubbed `records` of this job to put raw values back into, or manifest `fingerprints`."""
+
+    model_config = {"extra": "forbid"}
+    records: list[dict] | None = Field(None, max_length=10_000)
+    fingerprints: list[str] | None = Field(None, max_length=1_000)
+    reason: str | None = Field(None, max_length=200)
+
+
+@router.post("/{job_id}/reidentify")
+async def reidentify(job_id: str, request: Request, principal: Principal = Depends(require("reviewer")),
+                     engine=Depends(get_engine), settings=Depends(get_settings), log=Depends(get_audit_log)) -> dict:
+    """Raw values back from the job's vault — reviewer or admin only. Written to the audit log first
+    (who, which job, how many records and values — never the values); no log entry, no values."""
+    from fastapi.concurrency import run_in_threadpool
+
+    from api.bodies import read_json
+    from privacy.errors import BadInput
+
+    _load(engine, job_id, principal)
+    try:
+        body = ReidentifyRequest.model_validate(await read_json(request))
+    except ValueError as error:
+        raise BadInput(f"the body does not fit: {type(error).__name__}") from None
+    if (body.records is None) == (body.fingerprints is None):
+        raise BadInput("send either 'records' or 'fingerprints'")
+    vault = settings.data_dir / "vaults" / f"{job_id}.vault"
+    if not vault.is_file():
+        raise HttpProblem(404, "Not found", f"job {job_id} has no vault (its policy did not keep one)")
+    result, counts = await run_in_threadpool(_reidentify, vault, settings, body)
+    details = {"by": principal.key_id, "person": principal.person or principal.name, "role": principal.role,
+               **counts}
+    if body.reason:
+        details["reason"] = body.reason
+    log.append("vault.reidentified", job_id, details)
+    return result
+
+
+def _reidentify(vault_path, settings, body: ReidentifyRequest) -> tuple[dict, dict]:  # noqa: ANN001
+    from api.secrets import load_keyring
+    from privacy.vault import Vault
+
+    vault = Vault(vault_path, load_keyring("vault", settings).materials())
+    if body.fingerprints is not None:
+        wanted = set(body.fingerprints)
+        entries = [e for e in vault.entries() if e.fingerprint in wanted]
+        values = [{"fingerprint": e.fingerprint, "entity_type": e.entity_type, "value": e.value} for e in entries]
+        return {"values": values}, {"fingerprints": len(body.fingerprints), "values": len(values)}
+    reidentifier = vault.reidentifier()
+    records = [{k: reidentifier.value(v) for k, v in record.items()} for record in body.records]
+    return {"records": records}, {"records": len(records), "values": reidentifier.replaced}

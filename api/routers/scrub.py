@@ -48,7 +48,8 @@ _OPENAPI_BODY = {"requestBody": {"required": True, "content": {"application/json
 @router.post("/scrub", openapi_extra=_OPENAPI_BODY)
 async def scrub(request: Request, policy: str = Query("default"), log=Depends(get_audit_log),
                 principal: Principal = Depends(require("submitter"))) -> dict:
-    """Scrub at most `max_scrub_bytes` of records or text; findings carry keyed fingerprints, never values."""
+    """Scrub at most `max_scrub_bytes` of records or text. Findings give type, field and span, never
+    values; keyed fingerprints only where the policy sets `scrub_api.return_fingerprints`."""
     try:
         payload = ScrubRequest.model_validate(await read_json(request))
     except ValidationError as error:
@@ -56,9 +57,15 @@ async def scrub(request: Request, policy: str = Query("default"), log=Depends(ge
         raise BadInput(f"{where}: {error.errors()[0]['msg']}") from None
     if (payload.records is None) == (payload.text is None):
         raise BadInput("send either 'records' or 'text'")
+    settings = request.app.state.settings
+    chosen = await run_in_threadpool(resolve_policy, policy, settings.data_dir, settings.policy)
     scrubber = await run_in_threadpool(scrubber_for, request.app, policy)
     result = await run_in_threadpool(_scrub, request.app, scrubber, payload)
-    log.append("scrub.sync", None, {"by": principal.key_id, "policy": policy,
+    linkable = chosen.scrub_api.return_fingerprints
+    if not linkable:  # a fingerprint links one person across requests: only where the policy allows
+        for finding in result["findings"]:
+            finding.pop("fingerprint", None)
+    log.append("scrub.sync", None, {"by": principal.key_id, "policy": policy, "fingerprints_returned": linkable,
                                     "records": len(payload.records or []), "findings": len(result["findings"])})
     return result
 
