@@ -18,11 +18,13 @@ COPY synth synth
 COPY audit audit
 COPY api api
 COPY data data
-# -DGGML_NATIVE=OFF: no -march=native, so the image runs on any x86-64 CPU, not only the builder's.
+# AIRLOCK_ENGINE=portable: llama.cpp built with the plain AVX2 set (no -march=native, never AMX), so
+# the image runs on any x86-64 server CPU with AVX2, not only the builder's; setup smoke-tests it here,
+# and `airlock doctor` inside a container says whether the host has what the build uses.
 # Everything comes from PyPI. PyPI's torch==2.13.0 for Linux is the CUDA build (several GB); a site
 # with a local mirror of the CPU build can point pip at it: --build-arg PIP_EXTRA_INDEX_URL=<mirror>.
 ARG PIP_EXTRA_INDEX_URL=""
-ENV CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" \
+ENV AIRLOCK_ENGINE=portable \
     PIP_EXTRA_INDEX_URL=${PIP_EXTRA_INDEX_URL} \
     PIP_NO_CACHE_DIR=1 \
     AIRLOCK_WHEEL_CACHE=/tmp/wheels \

@@ -1,7 +1,8 @@
 """The FastAPI application: thin routes over the job store, the pipeline and the audit log.
 
 `create_app()` wires settings, the database (migrated on start), the audit log, metrics and the
-routers; with `worker=True` an in-process worker thread drains the job queue (`airlock serve`).
+routers; with `worker=True` a worker thread drains the job queue (`airlock serve`), running each job in
+a child process so that native code never runs inside the server.
 """
 
 from __future__ import annotations

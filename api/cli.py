@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from api import cli_audit, cli_finetune, cli_privacy, cli_service, cli_synth
+from api import cli_audit, cli_doctor, cli_finetune, cli_privacy, cli_service, cli_synth
 from api.errors import exit_code
 from privacy.errors import AirlockError
 
@@ -32,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module in (cli_privacy, cli_synth, cli_audit, cli_finetune, cli_service):
+for module in (cli_privacy, cli_synth, cli_audit, cli_finetune, cli_service, cli_doctor):
     module.register(app)
 
 

@@ -55,9 +55,9 @@ def run(
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default 127.0.0.1; AIRLOCK_HOST)."),
     port: int | None = typer.Option(None, help="Port (default 8000; AIRLOCK_PORT)."),
-    worker: bool = typer.Option(True, "--worker/--no-worker", help="Run a job worker in this process."),
+    worker: bool = typer.Option(True, "--worker/--no-worker", help="Run a job worker beside the server (jobs run in child processes)."),
 ) -> None:
-    """Serve the HTTP API (uvicorn), with an in-process worker unless --no-worker."""
+    """Serve the HTTP API (uvicorn), with a job worker unless --no-worker (each job runs in its own child process)."""
     import uvicorn
 
     from api.app import create_app

@@ -146,6 +146,25 @@ def fail_exhausted(engine: Engine, job_id: str, worker_id: str, error: dict) -> 
            lease_expires_at=None, finished_at=now())
 
 
+class NotRetryable(PolicyError):
+    """The job did not fail, or failed before its scrub finished (its upload is gone)."""
+
+
+def retry(engine: Engine, job_id: str) -> Job:
+    """Queue a failed job again; it resumes after its last completed stage (the scrub at least)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None:
+            raise JobNotFound(f"no job {job_id}")
+        if job.state != FAILED:
+            raise NotRetryable(f"job {job_id} is {job.state}; only a failed job can be retried")
+        if "scrub" not in (job.completed_stages or []):
+            raise NotRetryable(f"job {job_id} failed before its scrub finished and its upload was destroyed: submit the data again")
+        job.state, job.error, job.attempts, job.finished_at = QUEUED, None, 0, None
+        job.lease_owner = job.lease_expires_at = None
+    return job
+
+
 def _submitter_identity(session: Session, job: Job) -> str:
     """The person who submitted: the holder of the submitting key (its name for keys made before
     keys named their holder)."""

@@ -1,13 +1,20 @@
-"""The worker: claims jobs from the job table, runs the pipeline on them, heartbeats its lease.
+"""The worker: claims jobs from the job table, runs each in a child process, heartbeats its lease.
 
 Several workers (threads, processes, machines) may share one database. A job whose worker dies is
 claimed again once its lease expires and resumes after its last completed stage (the pipeline's
 checkpoint in the job's work directory); after `max_attempts` claims it fails cleanly instead.
+
+Native code (llama.cpp, torch, spaCy) runs only in the job's child process, never in the worker or
+the HTTP server that hosts it: a segfault, abort or out-of-memory kill there becomes a failed job
+with a clear error and an audit-log entry, the release withheld, and the worker goes on to the next
+job. A failed job that had finished its scrub can be retried (`POST /v1/jobs/{id}/retry`).
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import resource
 import socket
 import threading
 import time
@@ -18,13 +25,16 @@ from sqlalchemy.engine import Engine
 from api import jobs
 from audit.log import AuditLog
 from api.errors import problem
-from api.logs import get_logger
+from api.logs import configure_logging, get_logger
 from api.pipeline import PipelineOptions, run_pipeline
 from api.policy import resolve_policy
 from api.secrets import load_secret
 from api.settings import Settings
 from api.uploads import EncryptedUpload
 from privacy.errors import AirlockError
+from synth.smoke import ChildOutcome
+
+PID_FILE = "runner.pid"  # the job's child process, while it runs (an operator's `kill` target)
 
 
 class Worker:
@@ -39,7 +49,7 @@ class Worker:
         self.logger.info("worker_started")
         while not stop.is_set():
             try:
-                worked = self.run_once()
+                worked = self.run_once(stop)
             except Exception as error:  # noqa: BLE001 - a broken job or database hiccup must not kill the loop
                 self.logger.error("worker_error", error_type=type(error).__name__)
                 worked = False
@@ -47,8 +57,8 @@ class Worker:
                 stop.wait(self.settings.poll_seconds)
         self.logger.info("worker_stopped")
 
-    def run_once(self) -> bool:
-        """Claim and process one job; False when the queue had none."""
+    def run_once(self, stop: threading.Event | None = None) -> bool:
+        """Claim and process one job in a child process; False when the queue had none."""
         job = jobs.claim(self.engine, self.worker_id, self.settings.lease_seconds)
         if job is None:
             return False
@@ -68,13 +78,53 @@ class Worker:
         heart = threading.Thread(target=self._heartbeat, args=(job.id, beating), daemon=True)
         heart.start()
         try:
-            self._process(job, logger)
-        except jobs.LeaseLost:
-            logger.warning("lease_lost")
+            outcome = self._run_child(job, stop or threading.Event())
+            if outcome is not None and outcome.returncode != 0:
+                self._fail_crashed(job, outcome, logger)
         finally:
             beating.set()
             heart.join()
         return True
+
+    def _run_child(self, job, stop: threading.Event) -> ChildOutcome | None:  # noqa: ANN001
+        """Run the job in a fresh process; None when the worker is stopping and left it to a successor."""
+        child = multiprocessing.get_context("spawn").Process(
+            target=run_job, args=(self.settings, job.id, self.worker_id), name=f"airlock-job-{job.id[:8]}")
+        child.start()
+        pid_file = jobs.job_dir(self.settings.jobs_dir, job.id) / PID_FILE
+        pid_file.write_text(f"{child.pid}\n")
+        try:
+            while child.exitcode is None:
+                child.join(timeout=0.5)
+                if stop.is_set() and child.exitcode is None:
+                    # Shutting down mid-job: the lease runs out and the next worker resumes the job.
+                    child.terminate()
+                    child.join()
+                    return None
+        finally:
+            pid_file.unlink(missing_ok=True)
+        return ChildOutcome(child.exitcode, "", "")
+
+    def _fail_crashed(self, job, outcome: ChildOutcome, logger) -> None:  # noqa: ANN001
+        """The job's process died: fail the job (if still ours), withhold any release, log why."""
+        try:
+            current = jobs.get(self.engine, job.id)
+        except jobs.JobNotFound:
+            return
+        if current.state != jobs.RUNNING or current.lease_owner != self.worker_id:
+            return
+        how = outcome.signal_name or f"exit status {outcome.returncode}"
+        stage = current.stage or "start-up"
+        doc = {"type": "about:blank", "title": "Engine crashed", "status": 500,
+               "detail": f"the job's process crashed ({how}) during {stage}; nothing was released. "
+                         "Run `airlock doctor` to check the engine; the job can be retried."}
+        folder = jobs.job_dir(self.settings.jobs_dir, job.id)
+        (folder / "upload.enc").unlink(missing_ok=True)
+        (folder / jobs.BUNDLE / "synthetic.jsonl").unlink(missing_ok=True)
+        jobs.finish(self.engine, current, self.worker_id, jobs.FAILED, error=doc)
+        self.log.append("job.failed", job.id, {"reason": "process crashed", "signal": outcome.signal_name,
+                                               "exit_status": outcome.returncode, "stage": stage})
+        logger.error("job_process_crashed", how=how, stage=stage)
 
     def _heartbeat(self, job_id: str, stop: threading.Event) -> None:
         while not stop.wait(self.settings.lease_seconds / 3):
@@ -85,7 +135,8 @@ class Worker:
             except Exception:  # noqa: BLE001 - a missed beat is retried; the lease has slack
                 continue
 
-    def _process(self, job, logger) -> None:  # noqa: ANN001
+    def process(self, job, logger) -> None:  # noqa: ANN001
+        """Run the pipeline on a claimed job and record how it ended (inside the job's process)."""
         folder = jobs.job_dir(self.settings.jobs_dir, job.id)
         source = EncryptedUpload(folder / "upload.enc", job.id, job.wrapped_key or b"",
                                  load_secret("vault", self.settings), job.input_format)
@@ -134,3 +185,24 @@ class Worker:
         jobs.finish(self.engine, job, self.worker_id, state, verdict=result.verdict)
         self.log.append("job.finished", job.id, {"state": state, "verdict": result.verdict})
         logger.info("job_finished", state=state, verdict=result.verdict)
+
+
+def run_job(settings: Settings, job_id: str, worker_id: str) -> None:
+    """The job's child process: its own database connection, the pipeline, no core dump.
+
+    A core file would hold records in memory (raw ones during the scrub), so none is written.
+    """
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    from api.db import open_database
+
+    configure_logging(settings.log_level, settings.log_file)
+    engine = open_database(settings.effective_database_url)
+    worker = Worker(settings, engine, worker_id)
+    job = jobs.get(engine, job_id)
+    logger = worker.logger.bind(job_id=job_id, attempt=job.attempts, pid=os.getpid())
+    try:
+        worker.process(job, logger)
+    except jobs.LeaseLost:
+        logger.warning("lease_lost")
+    finally:
+        engine.dispose()

@@ -6,17 +6,22 @@
    filters, surrogates). Target: ≤ 5%. Times are this process's CPU seconds (llama.cpp runs in
    the calling thread with n_threads=1), which a busy shared machine distorts far less than wall
    time; rounds alternate Airlock and raw and the best of each is kept.
+0. Build: tokens/s of the installed llama.cpp build (setup's choice for this CPU) next to the
+   portable build (plain AVX2; built into the wheel cache if absent) on the same prompts — few-shot
+   prompts from the test records, prompt evaluation and decoding timed apart, each build in its own
+   child process with one thread, rounds alternating, best kept.
 2. Structured output (JSON Schema): the grammar sampler on every call vs Airlock's fast path
    (unconstrained + strict validation + retry, grammar only on the last attempt), against
    unconstrained text generation. Target: fast path ≥ 0.8× unconstrained speed at 100% validity.
 
-    .venv/bin/python bench/synth.py [--n 12] [--structured-n 8] [--n-gpu-layers 0]
+    .venv/bin/python bench/synth.py [--n 12] [--structured-n 8] [--n-gpu-layers 0] [--skip-build]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -80,13 +85,82 @@ def prompt_cpu_per_token(llm, calls: list[tuple]) -> float:
     return (time.process_time() - cpu) / tokens
 
 
+def build_prompts(records: list[dict], count: int = 6) -> list[str]:
+    """Few-shot-sized raw prompts (~250-400 tokens) from the scrubbed test records."""
+    texts = [r["text"] for r in records if r.get("text")]
+    return ["Examples of support records:\n" + "\n".join(f"- {t}" for t in texts[i : i + 4]) + "\n- "
+            for i in range(0, 4 * count, 4)]
+
+
+def measure_build(model_path: str, prompts: list[str], max_tokens: int, n_gpu_layers: int) -> dict:
+    """In a child: prompt tok/s (one-token completions) and decode tok/s (the rest) of this llama_cpp."""
+    import llama_cpp
+
+    llm = llama_cpp.Llama(model_path=model_path, n_ctx=1024, n_threads=1, n_threads_batch=1,
+                          n_gpu_layers=n_gpu_layers, verbose=False)
+    prompt_tokens = decode_tokens = 0
+    prompt_s = total_s = 0.0
+    for seed, prompt in enumerate(prompts):
+        llm.reset()
+        began = time.perf_counter()
+        out = llm.create_completion(prompt, max_tokens=1, temperature=0.0, seed=seed)
+        prompt_s += time.perf_counter() - began
+        prompt_tokens += out["usage"]["prompt_tokens"]
+        llm.reset()
+        began = time.perf_counter()
+        out = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, seed=seed)
+        total_s += time.perf_counter() - began
+        decode_tokens += out["usage"]["completion_tokens"]
+    decode_s = max(total_s - prompt_s, 1e-9)
+    return {"module": llama_cpp.__file__, "prompt_tps": prompt_tokens / prompt_s, "decode_tps": decode_tokens / decode_s,
+            "decode_tokens": decode_tokens, "system_info": llama_cpp.llama_print_system_info().decode().strip()}
+
+
+def compare_builds(model_path: Path, records: list[dict], args) -> None:  # noqa: ANN001
+    """Installed build vs the portable build, same prompts, alternating child processes."""
+    import subprocess
+    import tempfile
+
+    from api.doctor import engine_record
+
+    root = Path(__file__).resolve().parents[1]
+    wheel_dir = Path(subprocess.run([str(root / "scripts" / "engine-wheel.sh"), "portable"], check=True,
+                                    capture_output=True, text=True).stdout.strip())
+    portable = Path(tempfile.mkdtemp(prefix="airlock-portable-"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(portable),
+                    *map(str, wheel_dir.glob("llama_cpp_python-*.whl"))], check=True)
+    prompts = json.dumps(build_prompts(records))
+    runs: dict[str, list[dict]] = {"installed": [], "portable": []}
+    for _ in range(args.rounds):
+        for name, path in (("installed", None), ("portable", portable)):
+            env = {**os.environ, "PYTHONPATH": str(path)} if path else dict(os.environ)
+            out = subprocess.run([sys.executable, __file__, "--measure-build", str(model_path), prompts,
+                                  str(args.max_tokens), str(args.n_gpu_layers)], env=env, check=True,
+                                 capture_output=True, text=True).stdout
+            runs[name].append(json.loads(out.splitlines()[-1]))
+    best = {name: {k: max(r[k] for r in rs) for k in ("prompt_tps", "decode_tps")} for name, rs in runs.items()}
+    flavor = (engine_record() or {}).get("flavor", "unknown")
+    print(f"\n[build] installed ({flavor}) vs portable (AVX2), {len(json.loads(prompts))} prompts, one thread, "
+          f"best of {args.rounds}")
+    for name in ("installed", "portable"):
+        print(f"  {name:9s}: prompt {best[name]['prompt_tps']:7.1f} tok/s, decode {best[name]['decode_tps']:6.1f} tok/s"
+              f"  [{runs[name][0]['system_info'][:90]}]")
+    print(f"  ratio installed/portable: prompt {best['installed']['prompt_tps'] / best['portable']['prompt_tps']:.2f}×, "
+          f"decode {best['installed']['decode_tps'] / best['portable']['decode_tps']:.2f}×")
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "--measure-build":
+        model_path, prompts, max_tokens, gpu = sys.argv[2:6]
+        print(json.dumps(measure_build(model_path, json.loads(prompts), int(max_tokens), int(gpu))))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=8, help="records in the overhead run")
     parser.add_argument("--rounds", type=int, default=2, help="alternating Airlock/raw rounds (best kept)")
     parser.add_argument("--structured-n", type=int, default=8, help="records per structured-output run")
     parser.add_argument("--n-gpu-layers", type=int, default=0)
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--skip-build", action="store_true", help="skip the installed-vs-portable build comparison")
     args = parser.parse_args()
 
     store = ModelStore(Settings().models_dir)
@@ -95,6 +169,9 @@ def main() -> None:
     records = list(read_records(DATA))
     sampling = Sampling(max_tokens=args.max_tokens)
     print(f"model {model.name} ({model.sha256[:12]}), n_threads={runtime.n_threads}, n_gpu_layers={runtime.n_gpu_layers}")
+
+    if not args.skip_build:
+        compare_builds(model.path, records, args)
 
     # 1. overhead
     import llama_cpp

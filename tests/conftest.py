@@ -8,6 +8,17 @@ import socket
 import pytest
 
 
+def pytest_sessionstart(session):
+    """Stop at once with the doctor's line when the installed llama.cpp engine cannot run on this
+    CPU — not with a segfault deep inside some test. The smoke test runs in a child process."""
+    from api.doctor import engine_facts, run_smoke
+    from api.settings import Settings
+
+    result = run_smoke(engine_facts(Settings()))
+    if not result.passed:
+        pytest.exit(f"engine smoke test {result.detail}; run .venv/bin/airlock doctor", returncode=3)
+
+
 class NetworkAccessBlocked(RuntimeError):
     pass
 

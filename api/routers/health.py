@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from api.deps import get_engine, get_settings, require
+from api.deps import current_principal, get_engine, get_settings, require
 from api.problems import HttpProblem
 
 router = APIRouter(tags=["health"])
@@ -19,8 +19,13 @@ def healthz() -> dict:
 
 
 @router.get("/readyz")
-def readyz(engine=Depends(get_engine), settings=Depends(get_settings)) -> dict:
-    """The database answers and the default model is in the store (no key needed)."""
+def readyz(request: Request, details: bool = False, engine=Depends(get_engine), settings=Depends(get_settings)) -> dict:
+    """The database answers and the default model is in the store (no key needed).
+
+    `?details=true` (admin key): the engine as `airlock doctor` sees it — build flags, CPU features,
+    setup's smoke test, threads, GPU offload, model store — read from setup's record; llama.cpp is
+    never loaded into the server process.
+    """
     from synth.store import ModelStore
 
     try:
@@ -32,7 +37,14 @@ def readyz(engine=Depends(get_engine), settings=Depends(get_settings)) -> dict:
         ModelStore(settings.models_dir).get()
     except Exception:  # noqa: BLE001
         raise HttpProblem(503, "Not ready", "the default model is not in the model store (run: airlock models pull)") from None
-    return {"status": "ready", "database": engine.dialect.name}
+    ready = {"status": "ready", "database": engine.dialect.name}
+    if details:
+        if current_principal(request, engine).role != "admin":
+            raise HttpProblem(403, "Forbidden", "engine details are for the admin role")
+        from api.doctor import engine_facts
+
+        ready["engine"] = engine_facts(settings)
+    return ready
 
 
 @router.get("/metrics", dependencies=[Depends(require("auditor"))])

@@ -142,6 +142,19 @@ def release(job_id: str, principal: Principal = Depends(require("submitter")), e
                     headers={"Content-Disposition": f'attachment; filename="airlock-{job.id}.zip"'})
 
 
+@router.post("/{job_id}/retry", status_code=202)
+def retry(job_id: str, principal: Principal = Depends(require("submitter")), engine=Depends(get_engine),
+          log=Depends(get_audit_log)) -> dict:
+    """Queue a failed job again (e.g. after an engine crash); it resumes after its last completed stage."""
+    _load(engine, job_id, principal)
+    try:
+        job = jobs.retry(engine, job_id)
+    except jobs.NotRetryable as error:
+        raise HttpProblem(409, "Conflict", str(error)) from None
+    log.append("job.retried", job_id, {"by": principal.key_id, "resume_after": job.completed_stages[-1]})
+    return view(job)
+
+
 def _review(job_id: str, principal: Principal, engine, log, approve: bool) -> dict:  # noqa: ANN001
     _load(engine, job_id, principal)
     try:

@@ -1,0 +1,150 @@
+"""The engine smoke test: does the installed llama.cpp build run on this machine?
+
+A build made for the wrong CPU, or one that takes an instruction-set path known to crash (AMX,
+ggml-org/llama.cpp#20824), dies with a signal — so the test always runs in a child process and the
+parent reads how it ended. The child loads the model, decodes a multi-token prompt (the AMX crash
+needs more than one token), runs a chat completion and a JSON-schema-constrained completion, and
+prints one JSON line per step, so a crash names the step it happened in.
+
+    python -m synth.smoke MODEL.gguf [--gpu-layers N]     # the child; `smoke_test()` runs it
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROMPT = "The patient was seen on Monday for a follow-up visit and"
+SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
+STEPS = ("load", "decode", "chat", "json")
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """How a child process ended: exit code, or the signal that killed it, or a timeout."""
+
+    returncode: int | None
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+    @property
+    def signal_name(self) -> str | None:
+        if self.returncode is None or self.returncode >= 0:
+            return None
+        try:
+            return signal.Signals(-self.returncode).name
+        except ValueError:
+            return f"signal {-self.returncode}"
+
+    def describe(self) -> str:
+        if self.timed_out:
+            return "did not finish in time"
+        if self.signal_name:
+            return f"crashed with {self.signal_name}"
+        return f"exited with status {self.returncode}"
+
+
+def run_child(argv: list[str], timeout: float) -> ChildOutcome:
+    """Run `argv`, never raising for how it ends: a crash is a result, not an exception."""
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        out = expired.stdout.decode() if isinstance(expired.stdout, bytes) else (expired.stdout or "")
+        return ChildOutcome(None, out, "", timed_out=True)
+    return ChildOutcome(done.returncode, done.stdout, done.stderr)
+
+
+@dataclass(frozen=True)
+class SmokeResult:
+    passed: bool
+    detail: str  # one line a site admin can paste into a ticket
+    steps: dict = field(default_factory=dict)  # step → its figures (tokens/s, offloaded layers …)
+
+
+def smoke_test(model_path: Path, n_gpu_layers: int = 0, timeout: float = 180) -> SmokeResult:
+    """Run the smoke test on `model_path` in a child process and say how it went."""
+    argv = [sys.executable, "-m", "synth.smoke", str(model_path), "--gpu-layers", str(n_gpu_layers)]
+    outcome = run_child(argv, timeout)
+    steps: dict = {}
+    for line in outcome.stdout.splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        steps[event.pop("step")] = event
+    if outcome.returncode == 0 and all(steps.get(s, {}).get("ok") for s in STEPS):
+        return SmokeResult(True, "passed: load, multi-token decode, chat and JSON-schema completion", steps)
+    failed = next((s for s in STEPS if not steps.get(s, {}).get("ok")), "exit")
+    why = steps.get(failed, {}).get("error") or (
+        "its output was not what the step expects" if outcome.returncode == 0 else f"the engine {outcome.describe()}")
+    return SmokeResult(False, f"failed at {failed}: {why}", steps)
+
+
+def _step(name: str, **figures) -> None:
+    print(json.dumps({"step": name, **figures}), flush=True)
+
+
+def _child(model_path: str, n_gpu_layers: int) -> int:
+    import llama_cpp
+
+    _step("started", ok=True, system_info=llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+          gpu_offload=bool(llama_cpp.llama_supports_gpu_offload()))
+    began = time.perf_counter()
+    llm = llama_cpp.Llama(model_path=model_path, n_ctx=512, n_threads=1, n_threads_batch=1,
+                          n_gpu_layers=n_gpu_layers, verbose=False)
+    _step("load", ok=True, seconds=round(time.perf_counter() - began, 3), **_offload(llm, n_gpu_layers))
+    began = time.perf_counter()
+    out = llm.create_completion(PROMPT, max_tokens=16, temperature=0.0, seed=1)
+    usage, seconds = out["usage"], time.perf_counter() - began
+    _step("decode", ok=usage["completion_tokens"] >= 1, prompt_tokens=usage["prompt_tokens"],
+          completion_tokens=usage["completion_tokens"],
+          tokens_per_s=round((usage["prompt_tokens"] + usage["completion_tokens"]) / max(seconds, 1e-9), 1))
+    chat = llm.create_chat_completion([{"role": "user", "content": "Name one colour."}], max_tokens=12,
+                                      temperature=0.0, seed=1)
+    _step("chat", ok=isinstance(chat["choices"][0]["message"]["content"], str))
+    constrained = llm.create_chat_completion(
+        [{"role": "user", "content": "Answer in JSON: is the sky blue?"}], max_tokens=48, temperature=0.0, seed=1,
+        response_format={"type": "json_object", "schema": SCHEMA})
+    _step("json", **_json_ok(constrained["choices"][0]["message"]["content"] or ""))
+    llm.close()
+    return 0
+
+
+def _offload(llm, requested: int) -> dict:  # noqa: ANN001 - llama_cpp.Llama
+    import llama_cpp
+
+    arch = llm.metadata.get("general.architecture", "")
+    total = int(llm.metadata.get(f"{arch}.block_count", 0)) + 1  # the blocks plus the output layer
+    if not llama_cpp.llama_supports_gpu_offload() or requested == 0:
+        return {"offloaded_layers": 0, "layers": total}
+    return {"offloaded_layers": total if requested < 0 else min(requested, total), "layers": total}
+
+
+def _json_ok(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {"ok": False, "error": "the JSON-schema-constrained completion was not valid JSON"}
+    return {"ok": isinstance(value, dict) and isinstance(value.get("ok"), bool)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model")
+    parser.add_argument("--gpu-layers", type=int, default=0)
+    args = parser.parse_args()
+    if not Path(args.model).is_file():
+        _step("load", ok=False, error="the model file does not exist")
+        return 2
+    return _child(args.model, args.gpu_layers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
