@@ -134,3 +134,43 @@ def test_processes_starting_together_migrate_once(database_url):
     assert {"api_keys", "jobs", "audit_log"} <= set(sa.inspect(fresh[0]).get_table_names())
     for engine in fresh:
         engine.dispose()
+
+
+def _awaiting_review(engine, submitter: Principal) -> str:
+    job_id = jobs.new_job_id()
+    jobs.submit(engine, job_id, submitter, "default", {}, "jsonl", 10, b"wrapped", True)
+    job = jobs.claim(engine, "w1", 30)
+    jobs.finish(engine, job, "w1", jobs.AWAITING_REVIEW, verdict="pass")
+    return job_id
+
+
+def test_four_eyes_compares_people_not_key_names(engine):
+    """Every path to approving one's own job: the same key, a second key under another name, an admin
+    key of the same person (spelled differently); only another person may review."""
+    submitter, _ = create_key(engine, "submitter", name="sam-laptop", person="Sam Okafor")
+    second_key, _ = create_key(engine, "reviewer", name="sam-review-bot", person="Sam Okafor")
+    own_admin, _ = create_key(engine, "admin", name="ops", person="  sam   OKAFOR ")
+    other, _ = create_key(engine, "reviewer", name="rita", person="Rita Lee")
+    job_id = _awaiting_review(engine, submitter)
+    for same_person in (submitter, second_key, own_admin):
+        with pytest.raises(jobs.FourEyesViolation):
+            jobs.review(engine, job_id, same_person, approve=True)
+    assert jobs.get(engine, job_id).state == jobs.AWAITING_REVIEW
+    assert jobs.review(engine, job_id, other, approve=True).state == jobs.PASSED
+
+
+def test_an_admin_cannot_review_a_job_the_admin_submitted(engine):
+    admin, _ = create_key(engine, "admin", name="root", person="Ada Admin")
+    job_id = _awaiting_review(engine, admin)
+    with pytest.raises(jobs.FourEyesViolation):
+        jobs.review(engine, job_id, admin, approve=False)
+    another_admin, _ = create_key(engine, "admin", name="root2", person="Ben Admin")
+    assert jobs.review(engine, job_id, another_admin, approve=False).state == jobs.REJECTED
+
+
+def test_keys_name_their_holder_and_older_keys_fall_back_to_their_name(engine):
+    principal, key = create_key(engine, "reviewer", name="rita-laptop", person="Rita Lee")
+    assert authenticate(engine, key).person == "Rita Lee"
+    assert {k["id"]: k["person"] for k in list_keys(engine)}[principal.key_id] == "Rita Lee"
+    unnamed, _ = create_key(engine, "auditor", name="ada")
+    assert unnamed.person == "ada"

@@ -90,3 +90,80 @@ def test_a_rehashed_edit_breaks_the_next_link(log):
 
 def test_metadata_holds_only_the_audit_log_table():
     assert list(METADATA.tables) == ["audit_log"]
+
+
+# -- signed checkpoints: what the keyless chain alone cannot catch ---------------------------------
+
+SIGNING_KEY = bytes(range(32))
+FORGER_KEY = bytes(range(1, 33))
+
+
+def _trusted():
+    from audit.report import key_fingerprint, public_key
+
+    return {key_fingerprint(public_key(SIGNING_KEY)): public_key(SIGNING_KEY)}
+
+
+def _rewrite_whole_chain(log: AuditLog, seq: int, details: str) -> None:
+    """What anyone with write access to the database can do: edit an entry and recompute every hash."""
+    from audit.log import GENESIS, entry_hash
+
+    prev = GENESIS
+    for entry in log.entries():
+        body = details if entry.seq == seq else _sql_details(log, entry.seq)
+        digest = entry_hash(entry.seq, entry.at, entry.event, entry.job_id, body, prev)
+        _sql(log, "UPDATE audit_log SET details = :d, prev_hash = :p, hash = :h WHERE seq = :s",
+             d=body, p=prev, h=digest, s=entry.seq)
+        prev = digest
+
+
+def _sql_details(log: AuditLog, seq: int) -> str:
+    with log.engine.connect() as connection:
+        return connection.execute(text("SELECT details FROM audit_log WHERE seq = :s"), {"s": seq}).scalar()
+
+
+def _checkpointed(log: AuditLog, tmp_path):
+    from audit.log import checkpoint_is_genuine, read_checkpoints
+
+    _fill(log)
+    log.checkpoint(SIGNING_KEY, tmp_path / "checkpoints.jsonl")
+    [point] = read_checkpoints(tmp_path / "checkpoints.jsonl")
+    assert checkpoint_is_genuine(point, _trusted()) and point.seq == 5
+    return point
+
+
+def test_a_rewritten_and_rehashed_chain_passes_alone_but_not_against_a_checkpoint(log, tmp_path):
+    point = _checkpointed(log, tmp_path)
+    _rewrite_whole_chain(log, 3, '{"stage":2,"verdict":"quarantine"}')
+    assert log.verify().ok  # the keyless chain cannot tell
+    result = log.verify([point])
+    assert not result.ok and "rewritten" in result.reason
+
+
+def test_deleting_the_newest_entries_is_detected_against_a_checkpoint(log, tmp_path):
+    point = _checkpointed(log, tmp_path)
+    _sql(log, "DELETE FROM audit_log WHERE seq > 3")
+    assert log.verify().ok
+    result = log.verify([point])
+    assert (result.ok, result.first_bad_seq) == (False, 4) and "deleted" in result.reason
+
+
+def test_truncating_the_log_is_detected_against_a_checkpoint(log, tmp_path):
+    point = _checkpointed(log, tmp_path)
+    _sql(log, "DELETE FROM audit_log")
+    assert log.verify().ok
+    result = log.verify([point])
+    assert not result.ok and "truncated" in result.reason
+
+
+def test_entries_after_the_checkpoint_are_fine_and_a_forged_checkpoint_is_not_genuine(log, tmp_path):
+    from audit.log import checkpoint_is_genuine, sign_checkpoint
+
+    point = _checkpointed(log, tmp_path)
+    _fill(log, 2)
+    result = log.verify([point])
+    assert result.ok and "checkpoint at entry 5" in result.reason
+    forged = sign_checkpoint(7, log.head(), FORGER_KEY)
+    assert not checkpoint_is_genuine(forged, _trusted())
+    relabelled = type(forged)(forged.seq, forged.head, forged.at, point.key_id, forged.signature)
+    assert not checkpoint_is_genuine(relabelled, _trusted())  # claiming the site's key id does not help
