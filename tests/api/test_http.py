@@ -189,7 +189,7 @@ def test_responses_carry_a_request_id_and_logs_are_json(client, keys, settings):
                for line in lines)
 
 
-def test_sync_scrub_replaces_pii_and_returns_fingerprinted_findings(data_dir):
+def test_sync_scrub_replaces_pii_and_returns_no_fingerprints_unless_the_policy_allows(data_dir):
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -199,6 +199,7 @@ def test_sync_scrub_replaces_pii_and_returns_fingerprinted_findings(data_dir):
     from tests.api.conftest import leaks, write_policy
 
     write_policy(data_dir, "tiny")
+    write_policy(data_dir, "linkable", scrub_api={"return_fingerprints": True})
     app = create_app(Settings(data_dir=data_dir))
     _, key = create_key(app.state.engine, "submitter")
     records = [{"id": "R-1", "kind": "ticket", "label": "billing",
@@ -212,9 +213,37 @@ def test_sync_scrub_replaces_pii_and_returns_fingerprinted_findings(data_dir):
         assert not leaks(response.content)
         assert body["records"][0]["id"] == "R-1" and body["records"][0]["label"] == "billing"
         assert {f["entity_type"] for f in body["findings"]} >= {"EMAIL_ADDRESS", "PHONE_NUMBER"}
-        assert all(len(f["fingerprint"]) == 64 for f in body["findings"])
+        assert not any("fingerprint" in f for f in body["findings"])  # no linkage across requests by default
+        linked = client.post("/v1/scrub", params={"policy": "linkable"}, json={"records": records},
+                             headers={"X-API-Key": key}).json()
+        assert all(len(f["fingerprint"]) == 64 for f in linked["findings"])
         text = client.post("/v1/scrub", params={"policy": "tiny"}, json={"text": f"mail {PII['email']}"},
                            headers={"X-API-Key": key}).json()
         assert PII["email"] not in text["text"] and text["findings"][0]["entity_type"] == "EMAIL_ADDRESS"
-    assert [e.event for e in app.state.audit_log.entries()][-2:] == ["scrub.sync", "scrub.sync"]
+    entries = app.state.audit_log.entries()
+    assert [e.event for e in entries][-3:] == ["scrub.sync"] * 3
+    assert [e.details["fingerprints_returned"] for e in entries[-3:]] == [False, True, False]
     app.state.engine.dispose()
+
+
+def test_reidentification_needs_a_reviewer_or_admin_and_is_logged_without_values(client, keys, settings, app):
+    from api.secrets import load_secret
+    from privacy.vault import VaultEntry, VaultWriter
+
+    job_id = _submit(client, keys).json()["id"]
+    (settings.data_dir / "vaults").mkdir(exist_ok=True)
+    with VaultWriter(settings.data_dir / "vaults" / f"{job_id}.vault", load_secret("vault", settings)) as vault:
+        vault.add(VaultEntry("f" * 64, "PERSON", "placeholder", "<PERSON_1>", PLANTED))
+    body = {"records": [{"id": "R-1", "text": "<PERSON_1> called twice; <PERSON_1> again."}], "reason": "CASE-9"}
+    url = f"/v1/jobs/{job_id}/reidentify"
+    for who in ("submitter", "auditor"):
+        _is_problem(client.post(url, json=body, headers=auth(keys, who)), 403)
+    back = client.post(url, json=body, headers=auth(keys, "reviewer"))
+    assert back.status_code == 200, back.text
+    assert back.json()["records"][0]["text"] == f"{PLANTED} called twice; {PLANTED} again."
+    looked_up = client.post(url, json={"fingerprints": ["f" * 64]}, headers=auth(keys, "admin"))
+    assert looked_up.json()["values"][0]["value"] == PLANTED
+    logged = [e for e in app.state.audit_log.entries(job_id=job_id) if e.event == "vault.reidentified"]
+    assert [(e.details["by"], e.details["person"], e.details.get("records"), e.details["values"]) for e in logged] == [
+        (keys["reviewer"][0].key_id, "reviewer-person", 1, 2), (keys["admin"][0].key_id, "admin-person", None, 1)]
+    assert PLANTED not in json.dumps([e.details for e in app.state.audit_log.entries()])
