@@ -41,6 +41,10 @@ class FinetuneConfig(BaseModel):
     checkpoint_every: int = Field(10, ge=1)
     restart: bool = False  # discard a checkpoint of a different run instead of refusing
     threads: int | None = Field(None, ge=1)  # torch CPU threads; None: torch's default
+    # Tests only: DP-SGD noise and sampling drawn from `seed`, so a run can be repeated exactly. Whoever
+    # knows the seed (it is in the provenance) can remove the noise: such a model is recorded and
+    # reported as NOT differentially private. Never exposed by the CLI or the policy.
+    seeded_noise: bool = False
 
     @property
     def alpha(self) -> float:

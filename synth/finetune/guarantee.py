@@ -11,6 +11,7 @@ what to change.
 from __future__ import annotations
 
 import math
+import os
 import random
 import re
 import warnings
@@ -187,19 +188,52 @@ def _quiet_accountant():
         yield
 
 
+def secure_generator():
+    """A torch generator seeded with 64 bits from the operating system's CSPRNG (os.urandom).
+
+    Opacus's own secure mode needs torchcsprng, which has no build for this torch; this gives its
+    noise and Poisson sampling an unpredictable source instead. The seed is never returned, stored,
+    logged or checkpointed, and `reseed` draws a fresh one every step, so no generator state outlives
+    a step (Abadi et al.'s guarantee assumes noise nobody can regenerate)."""
+    import torch
+
+    generator = torch.Generator()
+    reseed(generator)
+    return generator
+
+
+def reseed(generator) -> None:
+    generator.manual_seed(int.from_bytes(os.urandom(8), "little"))
+
+
 class DPTraining:
     """Opacus attached to an ordinary model, optimizer and data loader — the one call that makes a
-    training run differentially private — plus the accountant that records what was spent."""
+    training run differentially private — plus the accountant that records what was spent.
 
-    def __init__(self, plan: PrivacyPlan):
+    Noise and Poisson sampling come from `secure_generator`, and the noise is drawn the way Opacus's
+    secure mode draws it (robust to floating-point attacks, Holohan et al. 2021). `seeded_noise` is for
+    tests only: the same seed gives the same noise, so the run is NOT differentially private and its
+    provenance says so."""
+
+    def __init__(self, plan: PrivacyPlan, seeded_noise: int | None = None):
         from opacus import PrivacyEngine
 
         self.plan = plan
-        with warnings.catch_warnings():  # seeded noise on purpose: a run is reproducible (see provenance)
+        self.seeded = seeded_noise is not None
+        with warnings.catch_warnings():  # turned off only to plug in our own secure generator below
             warnings.filterwarnings("ignore", message="Secure RNG turned off")
             self.engine = PrivacyEngine(accountant=plan.accountant)
+        if self.seeded:
+            import torch
 
-    def make_private(self, model, optimizer, loader, noise_generator):
+            self.generator = torch.Generator().manual_seed(seeded_noise)
+        else:
+            # Opacus's secure mode, with our generator in place of torchcsprng's: it draws noise with
+            # the floating-point-safe sum and samples batches from this generator.
+            self.generator = secure_generator()
+            self.engine.secure_mode, self.engine.secure_rng = True, self.generator
+
+    def make_private(self, model, optimizer, loader):
         if not math.isclose(1 / len(loader), self.plan.sample_rate):
             raise ValueError("the data loader's sampling rate differs from the privacy plan")
         return self.engine.make_private(
@@ -209,8 +243,13 @@ class DPTraining:
             noise_multiplier=self.plan.noise_multiplier,
             max_grad_norm=self.plan.clip_norm,
             poisson_sampling=True,
-            noise_generator=noise_generator,
+            noise_generator=self.generator if self.seeded else None,
         )
+
+    def step_done(self) -> None:
+        """A fresh secret seed for the next step's sampling and noise."""
+        if not self.seeded:
+            reseed(self.generator)
 
     @staticmethod
     def noise_only(parameters) -> None:
@@ -234,19 +273,29 @@ class DPTraining:
         self.engine.accountant.load_state_dict(state)
 
 
-def provenance(plan: PrivacyPlan | None, unit: str, epsilon_spent: float | None, steps: int, epochs: int) -> dict:
-    """What a model's record says about its privacy; `guarantee` states it in plain words."""
+SECURE_NOISE = "os.urandom-seeded generator, reseeded every step, never stored; Opacus secure-mode noise"
+SEEDED_NOISE = "seeded PRNG (reproducible test mode): NOT differentially private"
+
+
+def provenance(
+    plan: PrivacyPlan | None, unit: str, epsilon_spent: float | None, steps: int, epochs: int,
+    seeded_noise: bool = False,
+) -> dict:
+    """What a model's record says about its privacy; `guarantee` states it in plain words. A run with
+    seeded (reproducible) noise is recorded as DP-SGD but not differentially private: whoever knows
+    the seed can regenerate its noise and subtract it."""
     if plan is None:
         record = {"differential_privacy": False, "epochs": epochs, "steps": steps}
     else:
         record = {
-            "differential_privacy": True,
+            "differential_privacy": not seeded_noise,
+            "dp_sgd": True,
             **asdict(plan),
             "epsilon_spent": round(epsilon_spent, 4) if epsilon_spent is not None else None,
             "steps": steps,
             "privacy_unit": unit,
             "mechanism": "DP-SGD (Opacus): Poisson sampling, per-example clipping, Gaussian noise",
-            "noise_source": "seeded PRNG (reproducible; not Opacus secure_mode)",
+            "noise_source": SEEDED_NOISE if seeded_noise else SECURE_NOISE,
         }
     record["guarantee"] = describe_guarantee(record)
     return record
@@ -254,6 +303,12 @@ def provenance(plan: PrivacyPlan | None, unit: str, epsilon_spent: float | None,
 
 def describe_guarantee(record: dict) -> str:
     """The guarantee of a model, from its provenance, in words a compliance officer can read."""
+    if record.get("dp_sgd") and not record.get("differential_privacy"):
+        return (
+            "fine-tuned with DP-SGD using REPRODUCIBLE, SEEDED noise (a test mode), so NOT differentially "
+            "private: anyone who knows the seed can regenerate the noise and remove it, and there is no "
+            "formal limit on what the model may have memorised from its training records"
+        )
     if not record.get("differential_privacy"):
         return (
             "fine-tuned WITHOUT differential privacy: there is no formal limit on what the model "

@@ -103,7 +103,7 @@ def finetune(
         "max_length": config.max_length,
         "seed": config.seed,
         "prompt_format": prompt_format,
-        **provenance(plan, unit, outcome.epsilon_spent, outcome.steps, config.epochs),
+        **provenance(plan, unit, outcome.epsilon_spent, outcome.steps, config.epochs, config.seeded_noise),
     }
     with tempfile.TemporaryDirectory(prefix="airlock-finetune-") as tmp:
         staged = Path(tmp) / f"{name}.gguf"

@@ -29,7 +29,7 @@ from synth.store import ModelInfo
 
 LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 CHECKPOINT_FILE = "checkpoint.pt"
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: no secret noise state in checkpoints
 
 
 @dataclass(frozen=True)
@@ -118,13 +118,14 @@ def train(
 ) -> TrainingOutcome:
     """Train the LoRA parameters of `model` in place; with `plan`, under DP-SGD.
 
-    With `config.checkpoint_dir`, state (adapter, optimizer, sampler and noise generators, and the
+    With `config.checkpoint_dir`, state (adapter, optimizer, the data order's generator, and the
     accountant's history) is saved every `checkpoint_every` steps and when the run is interrupted;
     a later call with the same run resumes there, so the privacy budget recorded is the budget spent.
+    Under DP the noise and sampling generator is secret: it is never saved, and a resumed run draws
+    a fresh one (each Poisson batch and each noise draw is independent, so nothing is lost).
     """
-    torch.manual_seed(config.seed)
+    torch.manual_seed(config.seed)  # LoRA initialisation and data order: public, as DP-SGD allows
     data_rng = torch.Generator().manual_seed(config.seed)
-    noise_rng = torch.Generator().manual_seed(config.seed + 1)
     lora = {name: p for name, p in model.named_parameters() if p.requires_grad}
     optimizer = torch.optim.AdamW(lora.values(), lr=config.learning_rate, weight_decay=0.0)
     dataset = [(torch.tensor(e.ids, dtype=torch.long), e.n_prompt) for e in encoded]
@@ -132,11 +133,11 @@ def train(
     total = config.epochs * len(loader)
     dp = None
     if plan is not None:
-        dp = DPTraining(plan)
-        model, optimizer, loader = dp.make_private(model, optimizer, loader, noise_rng)
+        dp = DPTraining(plan, seeded_noise=config.seed + 1 if config.seeded_noise else None)
+        model, optimizer, loader = dp.make_private(model, optimizer, loader)
 
     checkpoint = _Checkpoint(config, run_key)
-    resumed = checkpoint.restore(lora, optimizer, dp, data_rng, noise_rng)
+    resumed = checkpoint.restore(lora, optimizer, dp, data_rng)
     step, pass_state, into_pass = resumed or (0, None, 0)
     batches = None
     updating = False
@@ -162,16 +163,18 @@ def train(
                     updating = True  # parameters, noise and accountant change together: never save halfway
                     optimizer.step()
                     optimizer.zero_grad(set_to_none=True)
+                    if dp is not None:
+                        dp.step_done()
                     updating = False
                 step += 1
                 checkpoint.step_done(step, pass_state, into_pass)
                 if step % config.checkpoint_every == 0 or step == total:
-                    checkpoint.save(lora, optimizer, dp, noise_rng)
+                    checkpoint.save(lora, optimizer, dp)
                 if on_step:
                     on_step(TrainingStep(step, total, loss, dp.spent() if dp else None))
         except KeyboardInterrupt:
             if not updating:
-                checkpoint.save(lora, optimizer, dp, noise_rng)
+                checkpoint.save(lora, optimizer, dp)
             raise
     return TrainingOutcome(step, dp.spent() if dp else None, resumed[0] if resumed else 0)
 
@@ -213,7 +216,7 @@ class _Checkpoint:
         self.position: tuple[int, object, int] | None = None
         self.saved_step = -1
 
-    def restore(self, lora, optimizer, dp, data_rng, noise_rng) -> tuple[int, torch.Tensor, int] | None:
+    def restore(self, lora, optimizer, dp, data_rng) -> tuple[int, torch.Tensor, int] | None:
         if self.path is None or not self.path.is_file():
             return None
         state = torch.load(self.path, weights_only=False)
@@ -230,7 +233,8 @@ class _Checkpoint:
         optimizer.load_state_dict(state["optimizer"])
         if dp is not None:
             dp.load_state_dict(state["accountant"])
-        noise_rng.set_state(state["noise_rng"])
+            if dp.seeded and state.get("noise_rng") is not None:  # test mode only: its seed is public anyway
+                dp.generator.set_state(state["noise_rng"])
         data_rng.set_state(state["pass_rng"])
         self.saved_step = state["step"]
         return state["step"], state["pass_rng"], state["into_pass"]
@@ -238,7 +242,7 @@ class _Checkpoint:
     def step_done(self, step: int, pass_state, into_pass: int) -> None:
         self.position = (step, pass_state, into_pass)
 
-    def save(self, lora, optimizer, dp, noise_rng) -> None:
+    def save(self, lora, optimizer, dp) -> None:
         if self.path is None or self.position is None or self.position[0] == self.saved_step:
             return
         step, pass_state, into_pass = self.position
@@ -248,7 +252,8 @@ class _Checkpoint:
             "step": step,
             "pass_rng": pass_state,
             "into_pass": into_pass,
-            "noise_rng": noise_rng.get_state(),
+            # The secure generator's state would let anyone holding the checkpoint regenerate the noise.
+            "noise_rng": dp.generator.get_state() if dp is not None and dp.seeded else None,
             "adapter": {name: p.detach().clone() for name, p in lora.items()},
             "optimizer": optimizer.state_dict(),
             "accountant": dp.state_dict() if dp is not None else None,

@@ -5,6 +5,8 @@ GGUF runs in llama.cpp."""
 
 from __future__ import annotations
 
+import io
+import json
 import math
 
 import numpy as np
@@ -37,28 +39,46 @@ def audits(splits, overfit_model, dp_run, base):
     return {"overfit": _audit(splits, overfit_model["model"], base), "dp": _audit(splits, dp_run["model"], base)}
 
 
-def test_overfit_model_is_caught_by_the_model_attack_and_the_dp_model_is_not(audits):
+def test_at_equal_settings_dp_removes_what_the_model_attack_finds_and_the_base_model_is_the_control(
+    audits, overfit_model, dp_run
+):
+    """Same records, epochs, learning rate, batch, LoRA rank and seed; only DP differs. The base model,
+    which saw none of the records, is the control: its own loss tells members from non-members no
+    better than a coin flip, so the difference the attack finds is what fine-tuning taught."""
+    tuned, dp_prov = overfit_model["model"].provenance, dp_run["model"].provenance
+    for key in ("epochs", "learning_rate", "batch_size", "lora_r", "max_length", "seed", "dataset_fingerprint"):
+        assert tuned[key] == dp_prov[key], key
     overfit, dp = audits["overfit"][1].result, audits["dp"][1].result
-    assert overfit.figure > 0.85
-    assert overfit.figure > dp.figure + 0.2
-    assert overfit.ci[0] > 0.6
+    assert overfit.figure > 0.85 and overfit.ci[0] > 0.6
+    assert overfit.ci[0] > dp.ci[1]  # the intervals do not overlap
     assert dp.ci[0] < 0.5 < dp.ci[1]  # indistinguishable from a coin flip
+    for result in (overfit, dp):
+        low, high = result.details["base_model_ci"]
+        assert low < 0.5 < high
+        assert "The same attack on the base model alone" in result.summary
 
 
-def test_gate_quarantines_the_overfit_model_and_releases_the_dp_model(audits):
+def test_gate_quarantines_the_overfit_model_and_never_fails_the_dp_model_on_its_estimate(audits):
+    """The overfit model fails outright. The DP model's estimate is within the limit; 24 members may be
+    too few for the interval to show it (then the gate says so and names the records needed)."""
     overfit_report, overfit = audits["overfit"]
     dp_report, dp = audits["dp"]
     assert overfit_report.verdict == "quarantine"
-    assert overfit.status == "failed"
-    assert any(reason.startswith(CHECK) for reason in overfit_report.reasons)
-    assert dp_report.verdict == "pass", dp_report.reasons
-    assert dp.status == "passed"
+    assert overfit.status == "failed" and overfit.result.evidence == "sufficient"
+    assert any(reason.startswith(f"{CHECK} failed") for reason in overfit_report.reasons)
+    assert dp.result.figure <= dp.result.threshold
+    if dp.result.ci[1] <= dp.result.threshold:
+        assert dp_report.verdict == "pass" and dp.status == "passed", dp_report.reasons
+    else:
+        assert dp.result.evidence == "insufficient" and dp.result.records_needed > dp.result.details["non_members"]
+        assert any(r.startswith(f"{CHECK} has too little evidence") for r in dp_report.reasons)
 
 
 def test_report_states_the_guarantee_in_plain_words(audits):
     dp, overfit = audits["dp"][1].result, audits["overfit"][1].result
     assert "trained with differential privacy, ε=8, δ=" in dp.summary
     assert dp.details["differential_privacy"] is True and dp.details["accountant"] == "rdp"
+    assert dp.details["noise_source"].startswith("os.urandom")
     assert "WITHOUT differential privacy" in overfit.summary
     assert overfit.details["differential_privacy"] is False
 
@@ -112,7 +132,8 @@ def test_provenance_records_the_guarantee_and_the_data(dp_run, base, splits):
     assert prov["accountant"] == "rdp" and prov["epsilon"] == 8.0
     assert prov["delta"] == pytest.approx(1 / len(splits["train"]) ** 1.1)
     assert prov["sample_rate"] == pytest.approx(1 / 3) and prov["clip_norm"] == 1.0
-    assert prov["noise_multiplier"] > 0 and prov["epochs"] == 1
+    assert prov["noise_multiplier"] > 0 and prov["epochs"] == 4
+    assert prov["noise_source"].startswith("os.urandom") and "seeded" not in prov["guarantee"]
     assert prov["dataset_size"] == len(splits["train"])
     assert prov["dataset_fingerprint"] == dataset_fingerprint(splits["train"])
 
@@ -154,3 +175,53 @@ def test_cli_reports_a_model_without_dp_as_such(overfit_model):
     assert "registered tiny-overfit" in overfit_model["output"]
     assert "WITHOUT differential privacy" in overfit_model["output"]
     assert overfit_model["model"].provenance["differential_privacy"] is False
+
+
+def _seed_forms(draw: bytes) -> list[bytes]:
+    """How a drawn 64-bit seed could be written down: raw either way round, as digits, as hex."""
+    forms = [draw, draw[::-1]]
+    for order in ("little", "big"):
+        number = int.from_bytes(draw, order)
+        forms += [str(number).encode(), f"{number:x}".encode(), f"{number:016x}".encode()]
+    return forms
+
+
+def test_the_noise_seed_appears_nowhere(dp_run, audits):
+    """Opacus's noise and sampling draw from a generator seeded by os.urandom, once per step; none of
+    those seeds is in the model's provenance, the GGUF file, the checkpoint left by the interruption,
+    the logs or output of training, or the audit report."""
+    seeds = [d for d in dp_run["draws"] if len(d) == 8]
+    assert len(seeds) >= dp_run["model"].provenance["steps"]  # one fresh seed per step at least
+    report = audits["dp"][0]
+    places = {
+        "provenance": json.dumps(dp_run["model"].provenance, default=str).encode(),
+        "gguf": dp_run["model"].path.read_bytes(),
+        "checkpoint": dp_run["checkpoint"],
+        "output": dp_run["output"].encode(),
+        "report": report.to_json().encode() + report.render_html().encode(),
+    }
+    assert places["checkpoint"] is not None
+    for name, blob in places.items():
+        for seed in seeds:
+            assert not any(form in blob for form in _seed_forms(seed) if len(form) >= 8), name
+
+
+def test_a_checkpoint_holds_no_noise_generator_state(dp_run):
+    import torch
+
+    state = torch.load(io.BytesIO(dp_run["checkpoint"]), weights_only=False)
+    assert state["noise_rng"] is None
+    assert state["accountant"]["history"]  # what was spent is kept, the noise source is not
+
+
+def test_reproducible_noise_is_a_test_mode_reported_as_not_differentially_private(splits, base, store):
+    from synth.finetune import FinetuneConfig, describe_guarantee, finetune
+
+    config = FinetuneConfig(dp=True, epsilon=8.0, epochs=1, batch_size=8, lora_r=4, max_length=MAX_LENGTH,
+                            seeded_noise=True)
+    prov = finetune(splits["train"], base, store, config, name="tiny-seeded").provenance
+    assert prov["differential_privacy"] is False and prov["dp_sgd"] is True
+    assert "NOT differentially private" in prov["noise_source"]
+    assert prov["guarantee"].startswith("fine-tuned with DP-SGD using REPRODUCIBLE, SEEDED noise")
+    assert "NOT differentially private" in describe_guarantee(prov)
+    assert "ε=" not in prov["guarantee"]
