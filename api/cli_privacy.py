@@ -31,7 +31,11 @@ def scrub(
         "--vault", help="Write the encrypted vault for re-identification here (needs the vault key). "
                         "Default when the policy enables the vault: beside the output file.")] = None,
     workers: Annotated[Optional[int], typer.Option(
-        "--workers", min=1, help="Detection processes. Default: one per core for large files, else 1.")] = None,
+        "--workers", min=1, help="Detection processes (with --ray: Ray actors). Default: one per core for large "
+                                 "files, else 1.")] = None,
+    ray: Annotated[Optional[str], typer.Option(
+        "--ray", metavar="ADDRESS", help="Detect on a Ray cluster at ADDRESS (host:port), or 'local' to start one "
+                                         "here. Output and manifest are the same as without it.")] = None,
 ) -> None:
     """Replace the PII in every record as the policy says, and write a manifest of findings.
 
@@ -60,9 +64,16 @@ def scrub(
         vault = _beside(output, ".vault")
     uses_encrypt = any(rule.operator == "encrypt" for rule in (privacy.default_operator, *privacy.operators.values()))
     vault_key = load_secret("vault", settings) if vault or uses_encrypt else None
-    scrubber = Scrubber(privacy, load_secret("site", settings), vault_key=vault_key)
-    with cli_progress("scrubbing") as progress:
-        summary = scrub_file(input, output, manifest, scrubber, progress=progress, workers=workers, vault=vault)
+    from api.execution import executor
+    from privacy.batch import BatchScrubber
+
+    with executor(ray, workers) as runner:
+        site_key = load_secret("site", settings)
+        scrubber = (BatchScrubber(privacy, site_key, runner, vault_key=vault_key) if ray
+                    else Scrubber(privacy, site_key, vault_key=vault_key))
+        with cli_progress("scrubbing") as progress:
+            summary = scrub_file(input, output, manifest, scrubber, progress=progress,
+                                 workers=1 if ray else workers, vault=vault)
     counts = ", ".join(f"{entity} {n}" for entity, n in summary.by_entity.items()) or "none"
     where = "" if to_stdout else f" → {output}"
     typer.echo(f"scrubbed {summary.records} records{where}; {summary.findings} findings ({counts})", err=True)
