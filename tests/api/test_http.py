@@ -247,3 +247,35 @@ def test_reidentification_needs_a_reviewer_or_admin_and_is_logged_without_values
     assert [(e.details["by"], e.details["person"], e.details.get("records"), e.details["values"]) for e in logged] == [
         (keys["reviewer"][0].key_id, "reviewer-person", 1, 2), (keys["admin"][0].key_id, "admin-person", None, 1)]
     assert PLANTED not in json.dumps([e.details for e in app.state.audit_log.entries()])
+
+
+def test_the_service_checkpoints_the_log_on_a_timer_and_verify_holds_the_log_to_it(settings):
+    import time
+
+    from fastapi.testclient import TestClient
+    from sqlalchemy import text
+
+    from api.app import create_app
+    from audit.log import read_checkpoints
+
+    app = create_app(settings.model_copy(update={"log_checkpoint_seconds": 0.2}))
+    try:
+        with TestClient(app) as client:
+            from api.keys import create_key
+
+            _, auditor = create_key(app.state.engine, "auditor", name="ada", person="Ada")
+            app.state.audit_log.append("job.stage", "job-1", {"stage": 1})
+            app.state.audit_log.append("job.stage", "job-1", {"stage": 2})
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not settings.log_checkpoints.is_file():
+                time.sleep(0.1)
+            points = read_checkpoints(settings.log_checkpoints)
+            assert points and points[-1].seq >= 2
+            headers = {"X-API-Key": auditor}
+            assert client.get("/v1/audit-log/verify", headers=headers).json()["ok"] is True
+            with app.state.engine.begin() as connection:
+                connection.execute(text("DELETE FROM audit_log WHERE seq >= :s"), {"s": points[-1].seq})
+            result = client.get("/v1/audit-log/verify", headers=headers).json()
+            assert result["ok"] is False and "deleted" in result["reason"]
+    finally:
+        app.state.engine.dispose()
