@@ -40,7 +40,8 @@ def done(tmp_path_factory):
         patch.setenv("AIRLOCK_DATA_DIR", str(data_dir))
         patch.setenv("HF_HUB_OFFLINE", "1")
         settings = Settings(data_dir=data_dir, log_file=data_dir / "airlock.log")
-        write_policy(data_dir, "reviewed", release={"require_approval": True})
+        write_policy(data_dir, "reviewed", release={"require_approval": True},
+                     retention={"keep_work_files": True})  # the resume tests below copy its work files
         app = create_app(settings)
         engine = app.state.engine
         keys = {role: create_key(engine, role, name=f"{role}-person") for role in ("submitter", "reviewer", "auditor")}
