@@ -102,6 +102,25 @@ def test_encryption_round_trips_only_with_the_vault_key(engine):
         decrypt_token(OTHER_SITE_KEY, tokens[0])
 
 
+def test_encryption_is_aes_256_siv_under_its_own_key_not_the_vault_key(engine):
+    import base64
+
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESSIV
+
+    from privacy.operators.encrypt import siv_key
+
+    token = re.findall(r"enc:([A-Za-z0-9_-]+)", anonymize(engine, "encrypt"))[0]
+    sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert len(siv_key(VAULT_KEY)) == 64  # AES-SIV with 2 × 256-bit keys
+    assert AESSIV(siv_key(VAULT_KEY)).decrypt(sealed, [b"airlock encrypt operator v1"])
+    with pytest.raises(InvalidTag):  # the vault key itself (as AES-128-SIV, the old way) does not open it
+        AESSIV(VAULT_KEY).decrypt(sealed, [b"airlock encrypt operator v1"])
+    # Older tokens, made that old way, still open: old scrubbed data stays re-identifiable.
+    legacy = AESSIV(VAULT_KEY).encrypt(b"Jane Roe", [b"airlock encrypt operator v1"])
+    assert decrypt_token([OTHER_SITE_KEY, VAULT_KEY], "enc:" + base64.urlsafe_b64encode(legacy).decode().rstrip("=")) == "Jane Roe"
+
+
 def test_redact_removes_or_marks(engine):
     assert anonymize(engine, "redact") == "Call  at  about , card ."
     assert anonymize(engine, "redact", marker="[x]") == "Call [x] at [x] about [x], card [x]."
