@@ -13,9 +13,12 @@ from api.deps import get_audit_log, get_settings, require
 
 @asynccontextmanager
 async def checkpoint_timer(app):  # noqa: ANN001 - the FastAPI app
-    """While the service runs, sign the log head every `log_checkpoint_seconds` (when it grew)."""
+    """At start-up, refuse key files open to group or others; while the service runs, sign the log
+    head every `log_checkpoint_seconds` (when it grew)."""
     from api.pipeline import run_log_checkpoints
+    from api.secrets import check_key_files
 
+    check_key_files(app.state.settings)
     stop = threading.Event()
     thread = threading.Thread(target=run_log_checkpoints, args=(app.state.settings, app.state.audit_log, stop),
                               name="airlock-log-checkpoints", daemon=True)

@@ -276,3 +276,21 @@ def test_a_signed_reports_log_head_is_a_checkpoint_and_a_forged_checkpoint_is_re
     forged = runner.invoke(app, ["log", "verify"])
     assert forged.exit_code == 3 and "not signed by a trusted key" in forged.output
     log.engine.dispose()
+
+
+def test_the_service_refuses_to_start_with_a_key_file_others_can_read(site, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.secrets import load_secret
+
+    load_secret("vault", site)
+    os.chmod(tmp_path / "keys" / "vault.key", 0o644)
+    app = create_app(site)
+    with pytest.raises(PolicyError, match="chmod 600"):
+        with TestClient(app):
+            pass
+    os.chmod(tmp_path / "keys" / "vault.key", 0o600)
+    with TestClient(app) as client:
+        assert client.get("/healthz").status_code == 200
+    app.state.engine.dispose()
