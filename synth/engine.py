@@ -11,6 +11,8 @@ layers. Nothing else changes; without a GPU the same settings run on the CPU.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +58,9 @@ Messages = list[dict[str, str]]
 
 class Engine:
     """A loaded model. Each call starts from an empty context, so output depends only on
-    (prompt, sampling, seed) and never on what the engine did before."""
+    (prompt, sampling, seed) and never on what the engine did before — unless a caller opens
+    `prefix_reuse()`: then a call keeps the evaluated tokens its prompt shares with the previous
+    call's (system prompt and examples), and evaluates only the rest."""
 
     def __init__(self, model: ModelInfo, runtime: RuntimeSettings | None = None):
         self.model = model
@@ -79,6 +83,19 @@ class Engine:
         except (ValueError, RuntimeError, OSError):
             raise ModelError(f"model {model.name!r}: llama.cpp could not load {model.path.name}") from None
         self._grammars: dict[str, Any] = {}
+        self._reuse_prefix = False
+
+    @contextmanager
+    def prefix_reuse(self, enabled: bool = True) -> Iterator[None]:
+        """Within the block, calls reuse the shared prompt prefix (llama.cpp's KV cache). Output
+        then depends on the order of calls too (a prefix evaluated in another batch can differ in
+        the last float bits), so a job that uses it is reproducible as a whole, in the same order."""
+        previous, self._reuse_prefix = self._reuse_prefix, enabled
+        self.llm.reset()  # the first call evaluates its whole prompt, whatever ran before the block
+        try:
+            yield
+        finally:
+            self._reuse_prefix = previous
 
     def complete(
         self,
@@ -92,7 +109,8 @@ class Engine:
 
         With `schema`, decoding is constrained by a JSON-schema grammar: always valid, but slow.
         """
-        self.llm.reset()
+        if not self._reuse_prefix:
+            self.llm.reset()
         args = dict(
             temperature=sampling.temperature,
             top_k=sampling.top_k,

@@ -1,11 +1,15 @@
 """`synthesize`: scrubbed records in, synthetic records out, through one mode and one engine.
 
-Every slot of the plan gets up to `max_attempts` tries, each with its own seed derived from the
-job seed, so the same request on the same model gives the same records. A draft is kept only if
-it passes the filters (degenerate, broken placeholders, copies of input records, duplicates of
-earlier outputs, schema, labels, and — given a PII detector — real-looking values the model invented
-outside placeholders, synth/pii.py); rejections are counted by reason in the run summary. For
-structured records the last attempt uses the grammar sampler, so a valid record is all but certain.
+Every slot of the plan gets tries, each with its own seed derived from the job seed, so the same
+request on the same model gives the same records. The job has a bounded budget of `max_attempts` × n
+attempts; a slot may use up to `slot_attempts` of them, so a hard slot borrows from easy ones and
+requests are met. Drafts are first repaired at the source (synth/repair.py: malformed or invented
+placeholder types rewritten, PII the model invented replaced by placeholders that get surrogates),
+then kept only if they pass the filters (degenerate, broken placeholders, copies of input records,
+duplicates of earlier outputs, schema, labels, label consistency with a classifier trained on the
+real records (synth/judge.py), and — given a PII detector — real-looking values left outside the
+surrogates, synth/pii.py); rejections and repairs are counted in the run summary. For structured
+records a slot's last attempt uses the grammar sampler, so a valid record is all but certain.
 """
 
 from __future__ import annotations
@@ -25,14 +29,23 @@ from privacy.placeholders import find_placeholders
 from synth.dataset import DatasetView, ExampleRotation, describe
 from synth.engine import Completion, Engine, Sampling
 from synth.fill import Filler, known_type
-from synth.modes import Mode, Reject, get_mode
+from synth.judge import LabelJudge
+from synth.modes import Draft, Mode, Reject, get_mode
 from synth.pii import PiiDetector, invented_pii
 from synth.quality import NearDuplicateIndex, copy_reason, degenerate_reason, has_broken_placeholder
+from synth.repair import repair_placeholders, replace_invented_pii
 from synth.scrubbed import require_scrubbed
 from synth.seeds import derive_seed
+from synth.steer import KeywordSampler, condition_key
 from synth.structured import check_schema, schema_fields, text_schema
 
 ProgressFn = Callable[[int, int | None], None]
+
+# The request settings that reproduce generation as it stood before issue 12 (bench/ compares it):
+# a fresh example set and a full prompt per record, no repair, no steering, no label check, and a
+# slot given up after max_attempts.
+TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "steer": False,
+               "label_check": False, "slot_attempts": None}
 
 
 class SynthRequest(BaseModel):
@@ -50,7 +63,13 @@ class SynthRequest(BaseModel):
     schema_: dict | None = Field(None, alias="schema")
     sampling: Sampling = Field(default_factory=Sampling)
     k: int = Field(3, ge=0, le=16)  # examples per prompt (0: e.g. for a model fine-tuned on the task)
-    max_attempts: int = Field(3, ge=1, le=20)
+    max_attempts: int = Field(3, ge=1, le=20)  # the job's budget: max_attempts × n attempts in all
+    slot_attempts: int | None = Field(12, ge=1, le=100)  # tries one slot may use (None: max_attempts)
+    share_examples: int = Field(10, ge=1, le=100)  # records asked for under one example set (prefix reuse)
+    reuse_prefix: bool = True  # keep the engine's evaluated prompt prefix between calls
+    repair: bool = True  # fix placeholders and replace invented PII instead of rejecting the draft
+    steer: bool = True  # ask each record to mention a keyword drawn from the real records
+    label_check: bool = True  # reject drafts a classifier trained on the real records reads as another label
     structured_path: Literal["fast", "grammar"] = "fast"  # grammar: constrain every attempt
     fill_placeholders: bool = True
     locale: str = "en_US"
@@ -81,6 +100,7 @@ class SynthContext:
     schema: dict | None
     fields: list[str]
     what: str
+    keywords: KeywordSampler | None = None
 
 
 @dataclass
@@ -90,6 +110,7 @@ class _Tally:
     completion_tokens: int = 0
     constrained_calls: int = 0
     rejected: Counter = field(default_factory=Counter)
+    repaired: Counter = field(default_factory=Counter)
 
 
 def synthesize(
@@ -97,78 +118,158 @@ def synthesize(
     *, source_values: Callable[[str], bool] | None = None,
     pii_detector: PiiDetector | None = None, pii_ignore: Collection[str] = (),
 ) -> SynthResult:
-    """Generate up to `request.n` synthetic records from scrubbed `records`. `source_values`
+    """Generate `request.n` synthetic records from scrubbed `records` (fewer only when the attempt
+    budget runs out; the summary's `missing_reasons` says why). `source_values`
     (synth.fill.SourceValues over the privacy manifest) says which fake values would repeat a source
-    PII value; placeholders are never filled with one. With `pii_detector`, a draft whose free text
-    has a detection of a type not in `pii_ignore` outside the surrogates it was filled with is
-    rejected as `invented_pii` (pass the audit re-scan's ignored types, so both count alike)."""
+    PII value; placeholders are never filled with one. With `pii_detector`, values the model invented
+    in free text (types not in `pii_ignore`) are replaced by surrogates (`repair`) and any left
+    outside the surrogates reject the draft as `invented_pii` (pass the audit re-scan's ignored
+    types, so both count alike)."""
     mode = get_mode(request.mode)
     require_scrubbed(records)
     ctx = _context(records, request, mode)
     tasks = mode.plan(ctx)
-    provenance_base = {
-        "model": engine.model.name,
-        "model_sha256": engine.model.sha256,
-        "mode": mode.name,
-        "template_version": mode.template_version,
-        "job_seed": request.seed,
-        "sampling": request.sampling.model_dump(),
-    }
-    sources = NearDuplicateIndex()
-    for record in records:
-        sources.add(" ".join(v for f in ctx.view.text_fields if isinstance(v := record.get(f), str)))
-    outputs = NearDuplicateIndex()
-    filler = Filler(request.locale, avoid=source_values)
-    tally = _Tally()
+    run = _Run(ctx, mode, engine, records, source_values, pii_detector, pii_ignore)
     started = time.perf_counter()
     out: list[dict] = []
-    validator = validators.validator_for(ctx.schema)(ctx.schema) if ctx.schema else None
-    for done, task in enumerate(tasks, 1):
-        for attempt in range(request.max_attempts):
-            seed = derive_seed(request.seed, task.slot, attempt)
-            last = attempt == request.max_attempts - 1
-            generate = _generator(engine, request, seed, constrain=last or request.structured_path == "grammar", tally=tally)
-            tally.attempts += 1
+    budget = request.max_attempts * request.n
+    with engine.prefix_reuse(request.reuse_prefix):
+        for done, task in enumerate(tasks, 1):
+            if (record := run.slot(task, budget)) is not None:
+                out.append(record)
+            if progress:
+                progress(done, len(tasks))
+    out.sort(key=lambda r: r["_provenance"]["slot"])
+    return SynthResult(out, _summary(run, request, mode, engine, len(out), time.perf_counter() - started))
+
+
+class _Run:
+    """One job's state: filters, indexes of sources and outputs, surrogate filler, counters."""
+
+    def __init__(self, ctx, mode, engine, records, source_values, pii_detector, pii_ignore):
+        request = ctx.request
+        self.ctx, self.mode, self.engine, self.request = ctx, mode, engine, request
+        self.detector, self.ignore = pii_detector, pii_ignore
+        self.sources = NearDuplicateIndex()
+        for record in records:
+            self.sources.add(" ".join(v for f in ctx.view.text_fields if isinstance(v := record.get(f), str)))
+        self.outputs = NearDuplicateIndex()
+        self.filler = Filler(request.locale, avoid=source_values)
+        self.tally = _Tally()
+        self.validator = validators.validator_for(ctx.schema)(ctx.schema) if ctx.schema else None
+        self.judge = _judge(ctx) if request.label_check else None
+        self.missing: Counter = Counter()
+        self.provenance = {
+            "model": engine.model.name, "model_sha256": engine.model.sha256, "mode": mode.name,
+            "template_version": mode.template_version, "job_seed": request.seed,
+            "sampling": request.sampling.model_dump(),
+        }
+
+    def slot(self, task, budget: int) -> dict | None:
+        """The slot's record, or None when its tries or the job's budget ran out."""
+        tries = self.request.slot_attempts or self.request.max_attempts
+        last_reason = "attempt_budget_spent"
+        for attempt in range(tries):
+            if self.tally.attempts >= budget:
+                break
+            self.tally.attempts += 1
             try:
-                draft = mode.produce(task, ctx, generate)
-                _check(draft.texts, sources, outputs)
-                filler.start_record(seed)
-                body = mode.finish(draft, filler) if request.fill_placeholders else draft.body
-                record = {request.id_field: f"syn-{task.slot + 1:06d}"} if _allowed(ctx, request.id_field) else {}
-                record.update({k: v for k, v in task.conditions.items() if _allowed(ctx, k)})
-                record.update(body)
-                if validator is not None and not validator.is_valid(record):
-                    raise Reject("schema_mismatch")  # e.g. a filled value broke a length limit
-                texts = _free_text(ctx, draft.body)
-                if pii_detector and invented_pii(record, texts, filler.filled, pii_detector, pii_ignore):
-                    raise Reject("invented_pii")
+                # from the slot's max_attempts-th try on, structured output is constrained by the grammar
+                last = attempt >= min(tries, self.request.max_attempts) - 1 or self.tally.attempts == budget
+                return self.attempt(task, attempt, last)
             except Reject as reason:
-                tally.rejected[str(reason)] += 1
-                continue
-            outputs.add(" ".join(draft.texts))
-            record["_synthetic"] = True
-            record["_provenance"] = {**provenance_base, "seed": seed, "attempt": attempt, "surrogates": filler.filled}
-            out.append(record)
-            break
-        if progress:
-            progress(done, len(tasks))
-    seconds = time.perf_counter() - started
-    summary = {
+                self.tally.rejected[str(reason)] += 1
+                last_reason = str(reason)
+        self.missing[last_reason] += 1
+        return None
+
+    def attempt(self, task, attempt: int, last: bool) -> dict:
+        ctx, request = self.ctx, self.request
+        seed = derive_seed(request.seed, task.slot, attempt)
+        generate = _generator(self.engine, request, seed, constrain=last or request.structured_path == "grammar",
+                              tally=self.tally)
+        draft = self.mode.produce(task, ctx, generate)
+        if request.repair:
+            draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, self.ignore, self.tally.repaired)
+        _check(draft.texts, self.sources, self.outputs)
+        label = task.conditions.get(ctx.view.label_field) if ctx.view.label_field else None
+        if self.judge and label is not None and not self.judge.agrees(" ".join(draft.texts), label):
+            raise Reject("label_inconsistent")
+        self.filler.start_record(seed)
+        body = self.mode.finish(draft, self.filler) if request.fill_placeholders else draft.body
+        record = {request.id_field: f"syn-{task.slot + 1:06d}"} if _allowed(ctx, request.id_field) else {}
+        record.update({k: v for k, v in task.conditions.items() if _allowed(ctx, k)})
+        record.update(body)
+        if self.validator is not None and not self.validator.is_valid(record):
+            raise Reject("schema_mismatch")  # e.g. a filled value broke a length limit
+        texts = _free_text(ctx, draft.body)
+        if self.detector and invented_pii(record, texts, self.filler.filled, self.detector, self.ignore):
+            raise Reject("invented_pii")
+        self.outputs.add(" ".join(draft.texts))
+        record["_synthetic"] = True
+        record["_provenance"] = {**self.provenance, "seed": seed, "attempt": attempt, "slot": task.slot,
+                                 **({"hint": task.data["hint"]} if "hint" in task.data else {}),
+                                 "surrogates": self.filler.filled}
+        return record
+
+
+def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, generated: int, seconds: float) -> dict:
+    tally = run.tally
+    rejected = sum(tally.rejected.values())
+    return {
         "mode": mode.name,
         "model": engine.model.name,
         "requested": request.n,
-        "generated": len(out),
-        "missing": request.n - len(out),
+        "generated": generated,
+        "missing": request.n - generated,
+        "missing_reasons": dict(sorted(run.missing.items())),
         "attempts": tally.attempts,
+        "attempt_budget": request.max_attempts * request.n,
         "rejected": dict(sorted(tally.rejected.items())),
+        "rejection_rate": round(rejected / tally.attempts, 3) if tally.attempts else 0.0,
+        "repaired": dict(sorted(tally.repaired.items())),
         "prompt_tokens": tally.prompt_tokens,
         "completion_tokens": tally.completion_tokens,
         "constrained_calls": tally.constrained_calls,
-        "surrogates_redrawn": filler.redrawn,
+        "surrogates_redrawn": run.filler.redrawn,
         "seconds": round(seconds, 3),
         "tokens_per_second": round(tally.completion_tokens / seconds, 1) if seconds else 0.0,
     }
-    return SynthResult(out, summary)
+
+
+def _judge(ctx: SynthContext) -> LabelJudge | None:
+    view = ctx.view
+    if not view.label_field:
+        return None
+    texts = [" ".join(v for f in view.text_fields if isinstance(v := r.get(f), str)) for r in view.records]
+    return LabelJudge.fit(texts, [r.get(view.label_field) for r in view.records], seed=ctx.request.seed)
+
+
+def _repaired(draft: Draft, free_fields: list[str], detector: PiiDetector | None, ignore: Collection[str],
+              counts: Counter) -> Draft:
+    """The draft with placeholders repaired in every string, and invented PII in its free-text
+    fields replaced by placeholders (synth/repair.py)."""
+    done: dict[tuple[str, bool], str] = {}
+
+    def fix(text: str, free: bool) -> str:
+        if (text, free) not in done:
+            fixed = repair_placeholders(text, counts)
+            if free and detector is not None:
+                fixed = replace_invented_pii(fixed, detector, ignore, counts)
+            done[(text, free)] = fixed
+        return done[(text, free)]
+
+    def walk(value, free: bool):
+        if isinstance(value, str):
+            return fix(value, free)
+        if isinstance(value, dict):
+            return {k: walk(v, free) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, free) for v in value]
+        return value
+
+    body = {k: walk(v, k in free_fields) for k, v in draft.body.items()}
+    return Draft(body, [fix(t, True) for t in draft.texts])
 
 
 def _context(records: list[dict], request: SynthRequest, mode: Mode) -> SynthContext:
@@ -182,7 +283,14 @@ def _context(records: list[dict], request: SynthRequest, mode: Mode) -> SynthCon
     nouns = sorted({view.noun_for(view.conditions(r)) for r in records})
     what = " and ".join(nouns) + (" records" if nouns != ["record"] else "s")
     rng = random.Random(derive_seed(request.seed, "plan"))
-    return SynthContext(request, view, rng, ExampleRotation(request.k, rng), schema is not None, schema, fields, what)
+    keywords = _keywords(view) if request.steer and request.k > 0 else None
+    return SynthContext(request, view, rng, ExampleRotation(request.k, rng), schema is not None, schema, fields, what,
+                        keywords)
+
+
+def _keywords(view: DatasetView) -> KeywordSampler:
+    texts = [" ".join(v for f in view.text_fields if isinstance(v := r.get(f), str)) for r in view.records]
+    return KeywordSampler(texts, [condition_key(view.conditions(r)) for r in view.records])
 
 
 def _free_text(ctx: SynthContext, body: dict) -> list[str]:

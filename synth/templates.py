@@ -49,14 +49,17 @@ def render(name: str, **values) -> str:
     return _environment().get_template(template_file(name)).render(**values).strip()
 
 
-def render_record_request(noun: str = "record", conditions: dict | None = None, fields: list[str] | None = None) -> str:
+def render_record_request(noun: str = "record", conditions: dict | None = None, fields: list[str] | None = None,
+                          hint: str | None = None) -> str:
     """The user turn that asks for one record: `noun` (e.g. 'ticket'), the conditioning values
-    (e.g. {'label': 'billing'}), and for structured records the JSON fields to fill.
+    (e.g. {'label': 'billing'}), for structured records the JSON fields to fill, and optionally a
+    keyword the record should mention (diversity steering, synth/steer.py). Without a hint, v2 reads
+    exactly as v1 did.
 
     The fine-tuning stage renders its training prompts with this same template, so a fine-tuned
     model is asked at generation time exactly what it learned to answer.
     """
-    return render("record_request", noun=noun, conditions=conditions or {}, fields=fields or [])
+    return render("record_request", noun=noun, conditions=conditions or {}, fields=fields or [], hint=hint)
 
 
 def system_prompt(what: str) -> str:

@@ -8,6 +8,14 @@ With fewer than `min_records` records on either side a discriminator's AUC says 
 chance), so the check does not apply and, when the policy requires it, the gate quarantines.
 Parameters: `sample` (records per side for the discriminator, default 2000), `folds` (default 5, fewer
 when a side has fewer records), `min_records` (default 10).
+
+Components (details["components"]), each a figure with a 95% interval and a policy threshold
+(`params.thresholds`, defaults in COMPONENT_THRESHOLDS): for labelled data, macro-F1 on the pipeline's
+holdout of a classifier trained on synthetic records vs on the training split (TSTR ratio) and on both
+(augmentation lift); label, length and vocabulary Jensen–Shannon distances; embedding precision,
+recall, density and coverage (audit/fidelity.py). A component fails the check only when the policy
+lists it in `params.enforce` (its estimate is judged, like the discriminator's); otherwise it is
+reported with its verdict, so a site can see where its data falls short before it enforces a floor.
 """
 
 from __future__ import annotations
@@ -18,16 +26,18 @@ import numpy as np
 
 from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext
+from audit.fidelity import classification_utility, distribution_distance_ci, embedding_fidelity
 from audit.stats import auc_with_ci, js_distance, scaled_records_needed
 
 METHOD = (
     "Real-vs-synthetic discriminator (TF-IDF word n-grams + logistic regression, stratified k-fold "
     "out-of-fold scores, bootstrap interval); Jensen–Shannon distances; train-on-synthetic/test-on-real "
-    "(Esteban et al. 2017)."
+    "macro-F1 and augmentation lift on the holdout (Esteban et al. 2017; paired bootstrap); embedding "
+    "precision/recall (Kynkäänniemi et al. 2019) and density/coverage (Naeem et al. 2020)."
 )
 
 
-def _text_classifier(seed: int):
+def text_classifier(seed: int):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -38,7 +48,7 @@ def _text_classifier(seed: int):
     )
 
 
-def _discriminator(real: list[str], synthetic: list[str], sample: int, folds: int, seed: int):
+def discriminator(real: list[str], synthetic: list[str], sample: int, folds: int, seed: int):
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     rng = np.random.default_rng(seed)
@@ -48,7 +58,7 @@ def _discriminator(real: list[str], synthetic: list[str], sample: int, folds: in
     labels = np.array([0] * k + [1] * k)
     folds = max(2, min(folds, k))  # every fold keeps at least one record of each side
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-    scores = cross_val_predict(_text_classifier(seed), texts, labels, cv=splitter, method="predict_proba")[:, 1]
+    scores = cross_val_predict(text_classifier(seed), texts, labels, cv=splitter, method="predict_proba")[:, 1]
     return scores[labels == 1], scores[labels == 0]
 
 
@@ -80,7 +90,7 @@ def _tstr(context: AuditContext, sample: int, seed: int) -> dict | None:
         labelled = [(t, str(y)) for t, y in zip(*splits[source]) if y is not None]
         picked = np.random.default_rng(seed).permutation(len(labelled))[:sample]
         texts, labels = zip(*[labelled[i] for i in picked])
-        model = _text_classifier(seed).fit(list(texts), list(labels))
+        model = text_classifier(seed).fit(list(texts), list(labels))
         accuracy[source] = float(np.mean(model.predict(list(test_texts)) == np.array(test_labels)))
     return {
         "train_on_synthetic_accuracy": accuracy["synthetic"],
@@ -88,6 +98,71 @@ def _tstr(context: AuditContext, sample: int, seed: int) -> dict | None:
         "ratio": accuracy["synthetic"] / accuracy["train"] if accuracy["train"] else 0.0,
         "test_records": len(test_labels),
     }
+
+
+# name → (direction, default threshold): "min" figures must reach it, "max" figures stay at or below.
+COMPONENT_THRESHOLDS = {
+    "tstr_ratio": ("min", 0.85),
+    "augmentation_lift": ("min", 0.0),
+    "label_js_distance": ("max", 0.1),
+    "length_js_distance": ("max", 0.4),
+    "vocabulary_js_distance": ("max", 0.6),
+    "embedding_precision": ("min", 0.5),
+    "embedding_recall": ("min", 0.3),
+    "embedding_density": ("min", 0.5),
+    "embedding_coverage": ("min", 0.5),
+}
+
+
+def _component(name: str, figure: float, ci, settings: CheckSettings) -> dict:
+    direction, default = COMPONENT_THRESHOLDS[name]
+    threshold = float(settings.param("thresholds", {}).get(name, default))
+    passed = figure >= threshold if direction == "min" else figure <= threshold
+    return {"figure": round(float(figure), 4), "ci": [round(float(c), 4) for c in ci], "threshold": threshold,
+            "direction": direction, "passed": bool(passed), "enforced": name in settings.param("enforce", [])}
+
+
+def _classification(context: AuditContext, seed: int) -> dict | None:
+    """Macro-F1 on the holdout: trained on train, on synthetic, on both (paired bootstrap)."""
+    if not context.fields.label:
+        return None
+    def labelled(split):
+        return [(t, str(y)) for t, y in zip(context.texts(split), context.labels(split)) if y is not None]
+    train, synthetic, holdout = labelled("train"), labelled("synthetic"), labelled("holdout")
+    if not holdout or any(len({y for _, y in part}) < 2 for part in (train, synthetic)):
+        return None
+    sets = {"real": train, "synthetic": synthetic, "real+synthetic": train + synthetic}
+    return classification_utility({n: tuple(zip(*part)) for n, part in sets.items()}, tuple(zip(*holdout)),
+                                   text_classifier, seed, context.n_bootstrap, context.confidence)
+
+
+def _components(context: AuditContext, settings: CheckSettings, seed: int) -> dict:
+    out = {}
+    train_tokens, synthetic_tokens = context.tokens("train"), context.tokens("synthetic")
+    boot = dict(seed=seed, n_bootstrap=min(context.n_bootstrap, 200), confidence=context.confidence)
+    out["length_js_distance"] = _component("length_js_distance", *distribution_distance_ci(
+        train_tokens, synthetic_tokens, _length_distance, **boot), settings)
+    out["vocabulary_js_distance"] = _component("vocabulary_js_distance", *distribution_distance_ci(
+        train_tokens, synthetic_tokens, lambda a, b: _counts_distance(
+            Counter(w for t in a for w in t), Counter(w for t in b for w in t)), **boot), settings)
+    if context.fields.label:
+        out["label_js_distance"] = _component("label_js_distance", *distribution_distance_ci(
+            [str(y) for y in context.labels("train")], [str(y) for y in context.labels("synthetic")],
+            lambda a, b: _counts_distance(Counter(a), Counter(b)), **boot), settings)
+    if classes := _classification(context, seed):
+        out["tstr_ratio"] = _component("tstr_ratio", classes["synthetic"]["ratio"], classes["synthetic"]["ratio_ci"], settings)
+        both = classes["real+synthetic"]
+        out["augmentation_lift"] = _component("augmentation_lift", both["lift"], both["lift_ci"], settings)
+        out["classification"] = classes
+    vectors = context.embeddings()
+    rng = np.random.default_rng(seed)
+    cap = int(settings.param("sample", 2000))
+    real, synthetic = (v[rng.permutation(len(v))[:cap]] for v in (vectors["train"], vectors["synthetic"]))
+    fidelity = embedding_fidelity(real, synthetic, seed=seed, n_bootstrap=min(context.n_bootstrap, 500),
+                                  confidence=context.confidence)
+    for name in ("precision", "recall", "density", "coverage"):
+        out[f"embedding_{name}"] = _component(f"embedding_{name}", fidelity[name]["figure"], fidelity[name]["ci"], settings)
+    return out
 
 
 def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
@@ -100,7 +175,7 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
             f"{needed} of each to mean anything"
         )
     synthetic_tokens, train_tokens = context.tokens("synthetic"), context.tokens("train")
-    synthetic_scores, real_scores = _discriminator(
+    synthetic_scores, real_scores = discriminator(
         context.texts("train"), context.texts("synthetic"),
         int(settings.param("sample", 2000)), int(settings.param("folds", 5)), seed,
     )
@@ -121,6 +196,8 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     tstr = _tstr(context, int(settings.param("sample", 2000)), seed)
     if tstr:
         details["train_on_synthetic_test_on_real"] = tstr
+    details["components"] = _components(context, settings, seed)
+    failed = [n for n, c in details["components"].items() if isinstance(c, dict) and c.get("enforced") and not c["passed"]]
     summary = (
         f"A classifier trying to tell synthetic from real records reaches an AUC of {figure:.2f} "
         f"(95% interval {ci[0]:.2f}–{ci[1]:.2f}); 0.50 means they are indistinguishable, and the limit "
@@ -132,9 +209,31 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
             f" A label classifier trained on the synthetic data scores {tstr['train_on_synthetic_accuracy']:.0%} "
             f"on unseen real records, against {tstr['train_on_real_accuracy']:.0%} when trained on real data."
         )
+    summary += _components_sentence(details["components"])
     needed = scaled_records_needed(figure, ci[1], len(real_scores), settings.threshold)
     unit = "synthetic records (and as many real ones)"
-    return settings.result(figure, ci, summary, details, METHOD, needed=lambda: needed and (needed, unit))
+    blocked = "; ".join(f"{n} {details['components'][n]['figure']:.3g} misses its floor "
+                        f"{details['components'][n]['threshold']:.3g}" for n in failed)
+    return settings.result(figure, ci, summary, details, METHOD, needed=lambda: needed and (needed, unit),
+                           blocked_by=blocked)
+
+
+def _components_sentence(components: dict) -> str:
+    parts = []
+    if "tstr_ratio" in components:
+        ratio, lift = components["tstr_ratio"], components["augmentation_lift"]
+        parts.append(f"On the holdout, a classifier trained on synthetic records reaches {ratio['figure']:.2f}× the "
+                     f"macro-F1 of one trained on real records (95% interval {ratio['ci'][0]:.2f}–{ratio['ci'][1]:.2f}); "
+                     f"adding them to the real records changes macro-F1 by {lift['figure']:+.3f} "
+                     f"({lift['ci'][0]:+.3f} to {lift['ci'][1]:+.3f}).")
+    if "embedding_coverage" in components:
+        p, c = components["embedding_precision"], components["embedding_coverage"]
+        parts.append(f"{p['figure']:.0%} of synthetic records lie in regions real records occupy (precision), and "
+                     f"they cover {c['figure']:.0%} of the real records' neighbourhoods (coverage).")
+    missed = [n for n, c in components.items() if isinstance(c, dict) and "passed" in c and not c["passed"]]
+    if missed:
+        parts.append("Below the policy's floor: " + ", ".join(missed) + ".")
+    return (" " + " ".join(parts)) if parts else ""
 
 
 CHECK = Check(name="utility", title="How close and useful the synthetic data is", run=run, default_threshold=0.95, order=60,

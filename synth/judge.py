@@ -1,0 +1,42 @@
+"""Label consistency: does a synthetic record read like the label it was asked for?
+
+A classifier (TF-IDF word n-grams + logistic regression) trained on the real training split re-scores
+each draft. A small model often writes a generic record, or one of a neighbouring label; such a draft
+teaches a downstream classifier the wrong thing. The judge is lenient by design — it is itself trained
+on few records — and disagrees only when the asked label's probability is below `ratio` times the
+most probable label's. A disagreeing draft is rejected (and retried) rather than relabelled, so the
+requested label counts stay exact; the summary counts it as `label_inconsistent`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class LabelJudge:
+    def __init__(self, texts: list[str], labels: list, ratio: float = 0.5, seed: int = 0):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+
+        self.ratio = ratio
+        self.model = make_pipeline(
+            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=20_000),
+            LogisticRegression(max_iter=500, C=10.0, random_state=seed),
+        ).fit(texts, [str(y) for y in labels])
+        self.labels = [str(c) for c in self.model.classes_]
+
+    @classmethod
+    def fit(cls, texts: list[str], labels: list, **kwargs) -> LabelJudge | None:
+        """A judge, or None when the records hold fewer than two labels (nothing to tell apart)."""
+        pairs = [(t, y) for t, y in zip(texts, labels) if y is not None and t]
+        if len({str(y) for _, y in pairs}) < 2:
+            return None
+        return cls([t for t, _ in pairs], [y for _, y in pairs], **kwargs)
+
+    def agrees(self, text: str, label) -> bool:
+        label = str(label)
+        if label not in self.labels:
+            return True  # a label the judge never saw: no opinion
+        probabilities = self.model.predict_proba([text])[0]
+        return bool(probabilities[self.labels.index(label)] >= self.ratio * np.max(probabilities))

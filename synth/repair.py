@@ -1,0 +1,113 @@
+"""Repair a draft at its source instead of throwing it away.
+
+A small model writes placeholders the way it saw them in pre-training: `<PERSON>`, `[name]`,
+`PERSON_2`, `<PLAYER_1>`, `<COUNTRY_1>`. Each of these is rewritten to a well-formed placeholder of a
+type synthesis can fill (`<PERSON_1>`, `<LOCATION_1>`), so the record gets a fresh surrogate there.
+A real-looking value the model invented outside any placeholder (a name, a city) becomes a new
+placeholder of the detected type, filled with a surrogate like every other one, so no record
+carries it and none is discarded for it. What cannot be mapped is left as it is, and the quality
+filters still reject it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Collection
+
+from privacy.placeholders import PLACEHOLDER, find_placeholders
+from synth.fill import known_type
+from synth.pii import PiiDetector
+
+# Words inside an invented placeholder type → the surrogate type it stands for. Checked in order.
+_TYPE_WORDS = (
+    ("EMAIL_ADDRESS", ("EMAIL", "MAIL")),
+    ("PHONE_NUMBER", ("PHONE", "TEL", "TELEPHONE", "MOBILE", "FAX")),
+    ("URL", ("URL", "WEBSITE", "LINK", "DOMAIN")),
+    ("ZIP_CODE", ("ZIP", "POSTCODE", "POSTAL")),
+    ("STREET_ADDRESS", ("ADDRESS", "STREET", "ROAD")),
+    ("DATE_TIME", ("DATE", "DAY", "MONTH", "YEAR", "TIME", "WEEK", "BIRTHDAY")),
+    ("ACCOUNT_NUMBER", ("ACCOUNT", "IBAN", "CARD")),
+    ("ORGANIZATION", ("COMPANY", "ORG", "ORGANISATION", "ORGANIZATION", "TEAM", "CLUB", "BRAND", "BANK", "PARTY",
+                      "FIRM", "BAND", "NETWORK", "CHANNEL", "STUDIO", "AGENCY", "GROUP", "UNIVERSITY", "SCHOOL",
+                      "HOSPITAL", "STORE", "SHOP", "BUSINESS", "EMPLOYER", "NEWSPAPER", "PUBLISHER", "LEAGUE")),
+    ("LOCATION", ("CITY", "COUNTRY", "PLACE", "LOCATION", "STATE", "REGION", "TOWN", "VENUE", "STADIUM", "GPE",
+                  "NATION", "AREA", "COUNTY", "VILLAGE", "AIRPORT", "NATIONALITY")),
+    ("PERSON", ("NAME", "PERSON", "PLAYER", "ACTOR", "ACTRESS", "SINGER", "CEO", "MINISTER", "PRESIDENT", "MANAGER",
+                "COACH", "AUTHOR", "DIRECTOR", "CUSTOMER", "PATIENT", "DOCTOR", "USER", "EMPLOYEE", "ARTIST",
+                "CHAIRMAN", "LEADER", "MP", "STAR", "SPOKESMAN", "SPOKESPERSON", "ANALYST", "OFFICIAL", "CHANCELLOR",
+                "AGENT", "MEMBER", "CLIENT", "FRIEND", "WIFE", "HUSBAND", "SON", "DAUGHTER", "SECRETARY", "JUDGE",
+                "SURNAME", "FIRSTNAME", "HOST", "WRITER", "REPORTER", "NURSE", "STAFF", "OWNER", "FOUNDER")),
+    ("ID", ("ID", "NUMBER", "CODE", "REFERENCE", "MRN", "SSN")),
+)
+
+# Placeholder-like shapes: <TYPE_1> with an unknown type, <TYPE>, <TYPE_1 (unclosed), [type], TYPE_1.
+# One pattern, so that a rewritten placeholder is never matched again by another shape.
+_SHAPES = re.compile(
+    r"<(?P<angled>[A-Za-z][A-Za-z0-9_ ]{0,30}?)(?:_(?P<angled_n>\d+))?(?:>|(?=[\s.,;:!?)]|$))"
+    r"|\[(?P<square>[A-Za-z][A-Za-z_ ]{1,29})\]"
+    r"|\b(?P<bare>[A-Z]{2,}(?:_[A-Z]+)*)_(?P<bare_n>\d+)\b"
+)
+
+
+def guess_type(raw: str) -> str | None:
+    """The surrogate type an invented placeholder type stands for, or None."""
+    name = re.sub(r"[\s-]+", "_", raw.strip()).upper().strip("_")
+    if known := known_type(name):
+        return known
+    words = set(name.split("_"))
+    for entity_type, cues in _TYPE_WORDS:
+        if words & set(cues) or any(cue in name for cue in cues if len(cue) >= 5):
+            return entity_type
+    return None
+
+
+def repair_placeholders(text: str, repairs: Counter | None = None) -> str:
+    """`text` with every placeholder-like shape of a guessable type rewritten as a well-formed
+    placeholder (`<PERSON>` → `<PERSON_1>`); `repairs` counts what was rewritten."""
+    def rewrite(kind: str, raw: str, number: str | None, original: str) -> str:
+        entity_type = guess_type(raw)
+        if entity_type is None:
+            return original
+        fixed = f"<{entity_type}_{number or 1}>"
+        if fixed != original and repairs is not None:
+            repairs[kind] += 1
+        return fixed
+
+    pieces, last = [], 0
+    for match in PLACEHOLDER.finditer(text):  # well-formed ones: only the type may need mapping
+        pieces.append(_repair_shapes(text[last:match.start()], rewrite))
+        pieces.append(rewrite("placeholder_type", match.group(1), match.group(2), match.group(0)))
+        last = match.end()
+    pieces.append(_repair_shapes(text[last:], rewrite))
+    return "".join(pieces)
+
+
+def _repair_shapes(text: str, rewrite) -> str:
+    def one(m: re.Match) -> str:
+        raw = m["angled"] or m["square"] or m["bare"]
+        return rewrite("placeholder_shape", raw, m["angled_n"] or m["bare_n"], m.group(0))
+
+    return _SHAPES.sub(one, text)
+
+
+def replace_invented_pii(text: str, detector: PiiDetector, ignore: Collection[str], repairs: Counter | None = None) -> str:
+    """`text` with every detected PII span outside a placeholder (and not of an `ignore` type)
+    replaced by a new placeholder of its type, numbered after the text's own ones."""
+    holes = [(start, end) for *_, start, end in find_placeholders(text)]
+    numbers = Counter()
+    for entity_type, number, *_ in find_placeholders(text):
+        numbers[entity_type] = max(numbers[entity_type], number)
+    spans = []
+    for entity_type, start, end in sorted(detector(text), key=lambda d: (d[1], -d[2])):
+        if entity_type in ignore or any(lo < end and start < hi for lo, hi in holes):
+            continue
+        if spans and start < spans[-1][2]:
+            continue  # overlaps a span already taken
+        spans.append((known_type(entity_type) or "ID", start, end))
+    for entity_type, start, end in reversed(spans):
+        numbers[entity_type] += 1
+        text = f"{text[:start]}<{entity_type}_{numbers[entity_type]}>{text[end:]}"
+        if repairs is not None:
+            repairs["invented_pii_replaced"] += 1
+    return text

@@ -1,0 +1,73 @@
+"""Diversity steering: a keyword per requested record, drawn from the real records' distribution.
+
+Examples shown in a prompt pull a small model towards their own words; records written from the
+same few examples look alike and cover little of what the real data talks about. Each task therefore
+asks for a record that mentions one keyword, drawn from the words that characterise its conditions
+(e.g. its label) across all training records, in proportion to how many records use them — not from
+the examples shown. Only lower-case words used by at least `min_records` records qualify: names and
+other identifiers the privacy stage may have missed are capitalised or rare, and never become hints.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from collections import Counter
+
+_WORD = re.compile(r"(?<![<\w])[a-z][a-z-]{3,}(?![\w>])")
+STOPWORDS = frozenset(
+    "about above after again against also among been before being below between both could does doing down "
+    "during each from further have having here into itself just more most much must only other ours over same "
+    "should some such than that their them then there these they this those through under until very were what "
+    "when where which while whom will with would your yours said says told year years last first second third "
+    "many several another because since still even ever every make made like well back also week weeks month "
+    "months today yesterday tomorrow people time times new news will been could would might shall".split()
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text) if w not in STOPWORDS}
+
+
+class KeywordSampler:
+    """Per condition set: keywords weighted by how many records use them and how specific they are."""
+
+    def __init__(self, texts: list[str], keys: list[str], min_records: int = 2, top: int = 60):
+        """`texts[i]` is a training record's free text, `keys[i]` its conditions (a JSON key)."""
+        total = Counter(w for t in texts for w in _words(t))
+        by_key: dict[str, Counter] = {}
+        for text, key in zip(texts, keys):
+            by_key.setdefault(key, Counter()).update(_words(text))
+        sizes = Counter(keys)
+        self.weights: dict[str, dict[str, float]] = {}
+        for key, counts in by_key.items():
+            scored = {}
+            for word, used in counts.items():
+                if used < min_records:
+                    continue
+                # share of records with this key that use the word, over its share elsewhere (smoothed)
+                elsewhere = (total[word] - used + 1) / (len(texts) - sizes[key] + 2)
+                lift = (used / sizes[key]) / elsewhere
+                if lift > 1.0:
+                    scored[word] = used * math.log(lift)
+            best = sorted(scored.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+            self.weights[key] = dict(best)
+
+    def draw(self, key: str, rng: random.Random) -> str | None:
+        weights = self.weights.get(key)
+        if not weights:
+            return None
+        words = list(weights)
+        return rng.choices(words, [weights[w] for w in words])[0]
+
+    def of_text(self, text: str, key: str) -> str | None:
+        """The text's own most characteristic keyword (the hint an example is shown with)."""
+        weights = self.weights.get(key, {})
+        found = [w for w in _words(text) if w in weights]
+        return max(found, key=lambda w: (weights[w], w)) if found else None
+
+
+def condition_key(conditions: dict) -> str:
+    return json.dumps(conditions, sort_keys=True, default=str)

@@ -1,0 +1,83 @@
+"""Drafts are repaired at the source: placeholders a small model mangles, PII it invents (real analyzer)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from privacy.placeholders import find_placeholders
+from synth.fill import Filler, known_type
+from synth.pii import invented_pii
+from synth.quality import has_broken_placeholder
+from synth.repair import guess_type, repair_placeholders, replace_invented_pii
+
+IGNORE = ("DATE_TIME", "NRP")
+
+
+@pytest.fixture(scope="module")
+def detector():
+    from tests.synth.test_pii_filter import detector_for
+    from privacy.policy import PrivacyPolicy
+
+    return detector_for(PrivacyPolicy())
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("PERSON", "PERSON"), ("name", "PERSON"), ("PLAYER", "PERSON"), ("first name", "PERSON"),
+    ("COUNTRY", "LOCATION"), ("city", "LOCATION"), ("TEAM", "ORGANIZATION"), ("company_name", "ORGANIZATION"),
+    ("EMAIL", "EMAIL_ADDRESS"), ("phone", "PHONE_NUMBER"), ("DATE", "DATE_TIME"),
+])
+def test_invented_types_map_to_types_synthesis_can_fill(raw, expected):
+    assert guess_type(raw) == expected and known_type(expected)
+
+
+def test_nonsense_types_are_not_guessed():
+    assert guess_type("FOO") is None and guess_type("br") is None
+
+
+@pytest.mark.parametrize("draft", [
+    "Call <PERSON> about the refund.",
+    "Call <name_1 about the refund.",
+    "Call [name] about the refund.",
+    "Call PERSON_2 about the refund.",
+    "Call <PLAYER_1> about the refund.",
+])
+def test_mangled_placeholders_become_well_formed_and_fillable(draft):
+    repairs = Counter()
+    fixed = repair_placeholders(draft, repairs)
+    assert not has_broken_placeholder(fixed), fixed
+    found = find_placeholders(fixed)
+    assert [t for t, *_ in found] == ["PERSON"] and sum(repairs.values()) == 1
+    filler = Filler()
+    filler.start_record(1)
+    assert "<" not in filler.fill(fixed)[0]
+
+
+def test_text_without_placeholder_shapes_is_untouched():
+    text = "Shares rose 3% after <PERSON_1> said 2 < 3 and [sic] nothing else changed."
+    repairs = Counter()
+    assert repair_placeholders(text, repairs) == text and not repairs
+
+
+def test_unguessable_shapes_are_left_for_the_filters_to_reject():
+    assert has_broken_placeholder(repair_placeholders("Ask <FOO> today."))
+
+
+def test_invented_pii_becomes_a_placeholder_then_a_surrogate(detector):
+    draft = "<PERSON_1> met Margaret Thornton; write to jane.roe@example.org before noon."
+    repairs = Counter()
+    fixed = replace_invented_pii(draft, detector, IGNORE, repairs)
+    assert "Margaret" not in fixed and "jane.roe" not in fixed and repairs["invented_pii_replaced"] >= 2
+    types = [t for t, *_ in find_placeholders(fixed)]
+    assert types.count("PERSON") == 2 and "EMAIL_ADDRESS" in types
+    assert len({n for t, n, *_ in find_placeholders(fixed) if t == "PERSON"}) == 2  # a new number, not <PERSON_1>
+    filler = Filler()
+    filler.start_record(3)
+    record = {"text": filler.fill(fixed, "text")[0]}
+    assert invented_pii(record, ["text"], filler.filled, detector, IGNORE) == []
+
+
+def test_placeholders_and_ignored_types_are_not_replaced(detector):
+    draft = "<PERSON_1> called on March 3rd, 2024 about the invoice."
+    assert replace_invented_pii(draft, detector, IGNORE) == draft
