@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from audit.embed import Closest, Embedder, TfidfEmbedder, closest, load_embedder
+from audit.embed import Closest, Embedder, TfidfEmbedder, load_embedder
 from audit.inputs import SPLITS, AuditInputs, Fields, record_id
 from audit.policy import AuditPolicy
+from audit.neighbors import closest
 from audit.text import field_value, record_text, tokens
 
 
@@ -86,9 +87,10 @@ class AuditContext:
         return self._memo("lexical", lambda: self._embed(TfidfEmbedder(seed=self.seed)))
 
     def closest(self, space: str, a: str, b: str) -> Closest:
-        """Closest records between two splits in the 'semantic' or 'lexical' space."""
+        """Closest records between two splits in the 'semantic' or 'lexical' space (exact for small
+        splits, approximate with a measured recall for large ones: audit/neighbors.py)."""
         vectors = self.embeddings() if space == "semantic" else self.lexical()
-        return self._memo(("closest", space, a, b), lambda: closest(vectors[a], vectors[b]))
+        return self._memo(("closest", space, a, b), lambda: closest(vectors[a], vectors[b], self.seed))
 
     def detect(self, split: str, indices: Iterable[int]) -> dict[int, list[Span]]:
         """PII spans the privacy detectors find in the given records of a split (cached per record)."""

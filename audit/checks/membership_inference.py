@@ -14,7 +14,7 @@ import numpy as np
 
 from audit.check import Check, CheckResult, CheckSettings
 from audit.context import AuditContext
-from audit.embed import closest
+from audit.neighbors import closest, describe
 from audit.stats import auc_with_ci, binomial_greater, scaled_records_needed, tpr_at_fpr, wilson
 
 METHOD = (
@@ -47,7 +47,7 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
 
     n_holdout = len(vectors["holdout"])
     subset = rng.choice(len(vectors["train"]), min(n_holdout, len(vectors["train"])), replace=False)
-    to_train = closest(vectors["synthetic"], vectors["train"][subset]).a_distance
+    to_train = closest(vectors["synthetic"], vectors["train"][subset], context.seed).a_distance
     to_holdout = holdout.b_distance
     closer = int(np.sum(to_train < to_holdout))
     untied = int(np.sum(to_train != to_holdout))
@@ -64,6 +64,7 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     edges = np.linspace(0, float(max(member_distance.max(), nonmember_distance.max(), 1e-6)), 21)
     details = {
         "embedder": context.embedder.name,
+        "neighbour_search": describe(holdout),
         "members": len(member_distance),
         "non_members": len(nonmember_distance),
         "tpr_at_1pct_fpr": tpr,
