@@ -47,6 +47,8 @@ def synth(
     n_gpu_layers: int = typer.Option(None, "--n-gpu-layers", min=-1, help="Layers to offload to a GPU (-1 = all)."),
     summary: Path = typer.Option(None, "--summary", help="Also write the run summary (JSON) here."),
     pii_filter: bool = typer.Option(True, "--pii-filter/--no-pii-filter", help="Reject drafts in which the privacy policy's detectors find PII outside the filled placeholders (retried like other rejections)."),
+    ray: str = typer.Option(None, "--ray", metavar="ADDRESS", help="Generate on a Ray cluster at ADDRESS (host:port), or 'local' to start one here: shards of records on --workers actors, one model each. The same seed gives the same records whatever the number of workers."),
+    workers: int = typer.Option(None, "--workers", min=1, help="With --ray: generation actors (default 1)."),
 ) -> None:
     """Write synthetic records modelled on scrubbed ones, with a local GGUF model.
 
@@ -88,6 +90,8 @@ def synth(
     runtime = loaded.synth.runtime
     if n_gpu_layers is not None:
         runtime = runtime.model_copy(update={"n_gpu_layers": n_gpu_layers})
+    if ray:
+        return _synth_on_ray(ray, workers, records, request, loaded, model, runtime, pii_filter, output, summary)
     filters = {}
     if pii_filter:
         from api.detector import pii_detector, rescan_ignored
@@ -101,6 +105,12 @@ def synth(
             result = synthesize(records, request, engine, progress, **filters)
     finally:
         engine.close()
+    _write_result(result, output, summary)
+
+
+def _write_result(result, output: Path, summary: Path | None) -> None:  # noqa: ANN001 - synth.generate.SynthResult
+    from privacy.records import write_records
+
     if not result.records:
         raise ModelError(f"no record passed the filters ({_reasons(result.summary)}); nothing written")
     write_records(output, result.records)
@@ -115,6 +125,19 @@ def synth(
         f"({s['attempts']} attempts; rejected: {_reasons(s)}; {s['tokens_per_second']} tok/s)",
         err=True,
     )
+
+
+def _synth_on_ray(ray: str, workers: int | None, records, request, loaded, model, runtime, pii_filter: bool,  # noqa: ANN001
+                  output: Path, summary: Path | None) -> None:
+    """`airlock synth --ray`: shards on Ray actors that each load the model once (synth/parallel.py)."""
+    from api.execution import executor, synth_worker
+    from synth.parallel import synthesize_parallel
+
+    info = _store().get(model or loaded.synth.model)
+    with executor(ray, workers) as runner, cli_progress(f"synth {request.mode} on Ray") as progress:
+        result = synthesize_parallel(records, request, runner, synth_worker,
+                                     (records, info, runtime, loaded, pii_filter), progress)
+    _write_result(result, output, summary)
 
 
 def _split(value: str | None) -> list[str] | None:
