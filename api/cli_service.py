@@ -22,6 +22,8 @@ def run(
     finetune: bool = typer.Option(False, "--finetune", help="Fine-tune (LoRA) on the training split first."),
     dp: bool = typer.Option(False, "--dp", help="With --finetune: differentially private fine-tuning (DP-SGD)."),
     canaries: int = typer.Option(0, "--canaries", help="Insert this many canary records to measure exposure.", min=0),
+    ray: str | None = typer.Option(None, "--ray", metavar="ADDRESS", help="Scrub on a Ray cluster at ADDRESS (host:port), or 'local' to start one here; the output is the same."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="With --ray: actors for the batch stages (default 1)."),
 ) -> None:
     """Scrub, split, synthesize, audit and gate INPUT; release to OUTDIR only if the gate passes.
 
@@ -38,7 +40,8 @@ def run(
         raise BadInput("--dp applies to fine-tuning: add --finetune")
     settings = Settings()
     chosen = load_policy(policy or settings.policy)
-    options = PipelineOptions(mode=mode, n=n, seed=seed, finetune=finetune, dp=dp, canaries=canaries)
+    options = PipelineOptions(mode=mode, n=n, seed=seed, finetune=finetune, dp=dp, canaries=canaries,
+                              ray=ray, workers=workers)
     with cli_progress("airlock run") as bar:
         result = run_pipeline(input, outdir, chosen, settings, options,
                               progress=lambda stage, percent: bar(int(percent), 100))

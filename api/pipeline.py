@@ -70,6 +70,8 @@ class PipelineOptions:
     canaries: int = 0
     run_id: str | None = None
     workdir: Path | None = None  # checkpoints and stage artifacts; a run resumes from one
+    ray: str | None = None  # batch stages on Ray at this address ('local': a runtime here); None: this process
+    workers: int | None = None  # with ray: actors per batch stage
 
 
 @dataclass
@@ -219,6 +221,7 @@ class _Run:
         by_entity: dict[str, int] = {}
         findings = 0
         with ExitStack() as stack:
+            scrubber = self._on_executor(scrubber, stack)
             manifest = stack.enter_context(ManifestWriter(self.work / "manifest.jsonl", self.site_key))
             vault = None
             if privacy.vault:
@@ -239,6 +242,16 @@ class _Run:
             records = write_records(self.work / "scrubbed.jsonl", scrubbed())
         del raw
         return {"records": records, "findings": findings, "findings_by_entity": by_entity}
+
+    def _on_executor(self, scrubber, stack: ExitStack):  # noqa: ANN001, ANN202 - privacy.scrub.Scrubber
+        """The scrubber itself, or (with options.ray) one that detects on Ray actors: same output."""
+        if not self.options.ray:
+            return scrubber
+        from api.execution import executor
+        from privacy.batch import BatchScrubber
+
+        runner = stack.enter_context(executor(self.options.ray, self.options.workers))
+        return BatchScrubber(scrubber.policy, scrubber.site_key, runner, vault_key=scrubber.vault_key)
 
     def _split(self) -> dict:
         """A seeded holdout of scrubbed records, kept away from the generator for the audit."""
@@ -508,4 +521,5 @@ def _fields_of_kind(privacy, kind: str) -> list[str]:  # noqa: ANN001 - PrivacyP
 
 
 def _public_options(options: PipelineOptions) -> dict:
-    return {k: v for k, v in asdict(options).items() if k not in ("workdir", "run_id")}
+    # Where the work ran (ray, workers) does not change what a run does: logs read the same either way.
+    return {k: v for k, v in asdict(options).items() if k not in ("workdir", "run_id", "ray", "workers")}
