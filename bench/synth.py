@@ -13,8 +13,13 @@
 2. Structured output (JSON Schema): the grammar sampler on every call vs Airlock's fast path
    (unconstrained + strict validation + retry, grammar only on the last attempt), against
    unconstrained text generation. Target: fast path ≥ 0.8× unconstrained speed at 100% validity.
+3. Kept records per CPU-minute (issue 12): classify on the BBC News corpus (bench/utility.py, dev
+   part, scrubbed by the privacy stage, PII detector on), the path as it stood before issue 12
+   (`synth.generate.TODAY`: full prompt per record, no repair, slot given up after max_attempts)
+   against today's default (shared prompt prefix, repair at the source, steering, label judge), same
+   run, same n. Target: ≥ 5×. `--paths-n 0` skips it.
 
-    .venv/bin/python bench/synth.py [--n 12] [--structured-n 8] [--n-gpu-layers 0] [--skip-build]
+    .venv/bin/python bench/synth.py [--n 12] [--structured-n 8] [--n-gpu-layers 0] [--skip-build] [--paths-n 15]
 """
 
 from __future__ import annotations
@@ -161,7 +166,12 @@ def main() -> None:
     parser.add_argument("--n-gpu-layers", type=int, default=0)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--skip-build", action="store_true", help="skip the installed-vs-portable build comparison")
+    parser.add_argument("--paths-n", type=int, default=15, help="records per path in section 3 (0: skip)")
+    parser.add_argument("--only-paths", action="store_true", help="run section 3 alone")
     args = parser.parse_args()
+    if args.only_paths:
+        compare_paths(args.paths_n)
+        return
 
     store = ModelStore(Settings().models_dir)
     model = store.pull()
@@ -226,6 +236,30 @@ def main() -> None:
               f"({decode / base_decode:4.2f}×), {valid}/{kept} valid of {args.structured_n}, {s['attempts']} attempts, "
               f"{s['constrained_calls']} grammar calls, {seconds / max(kept, 1):5.2f} CPU s/record, "
               f"rejected {json.dumps(s['rejected'])}")
+    if args.paths_n:
+        compare_paths(args.paths_n)
+
+
+def compare_paths(n: int) -> None:
+    """Section 3: kept records per CPU-minute, the pre-issue-12 path against today's, same run."""
+    from bench import utility
+
+    train_raw, _ = utility.draw_task(utility.load_corpus(), "dev", 0)
+    scrubbing = utility.Scrubbing()
+    train = scrubbing.scrub(train_raw)
+    rows = {}
+    for path in ("today", "new"):
+        records, summary = utility.synthesize_for(train, scrubbing, n, path, seed=3, threads=1)
+        rows[path] = (len(records), summary)
+    print(f"\n[paths] classify on BBC News ledes (dev part), n={n}, one thread, kept records per CPU-minute")
+    for path, (kept, s) in rows.items():
+        name = "before issue 12" if path == "today" else "now (default)"
+        print(f"  {name:16s}: {kept:3d}/{n} kept, {s['attempts']:3d} attempts ({s['rejection_rate']:.0%} rejected), "
+              f"{s['prompt_tokens']:6d} prompt tokens, {s['cpu_seconds']:6.1f} CPU s "
+              f"(model {s['model_cpu_seconds']:.1f}) = {kept / (s['cpu_seconds'] / 60):5.1f} kept/CPU-min")
+    (old_kept, old), (new_kept, new) = rows["today"], rows["new"]
+    speedup = (new_kept / new["cpu_seconds"]) / max(old_kept / old["cpu_seconds"], 1e-9)
+    print(f"  ratio now/before: {speedup:.1f}× (target ≥ 5×)")
 
 
 def _valid(record: dict, schema: dict) -> bool:

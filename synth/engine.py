@@ -51,6 +51,7 @@ class Completion:
     prompt_tokens: int
     completion_tokens: int
     finish_reason: str
+    prompt_evaluated: int | None = None  # prompt tokens llama.cpp actually evaluated (less with prefix reuse)
 
 
 Messages = list[dict[str, str]]
@@ -123,6 +124,9 @@ class Engine:
         )
         if schema is not None:
             args["grammar"] = self._grammar(schema)
+        import llama_cpp
+
+        llama_cpp.llama_perf_context_reset(self.llm.ctx)
         try:
             if isinstance(messages, str):
                 out = self.llm.create_completion(messages, **args)
@@ -138,6 +142,7 @@ class Engine:
             prompt_tokens=usage["prompt_tokens"],
             completion_tokens=usage["completion_tokens"],
             finish_reason=out["choices"][0]["finish_reason"] or "stop",
+            prompt_evaluated=int(llama_cpp.llama_perf_context(self.llm.ctx).n_p_eval),
         )
 
     def _grammar(self, schema: dict):

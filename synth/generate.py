@@ -109,6 +109,8 @@ class _Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     constrained_calls: int = 0
+    model_cpu_seconds: float = 0.0
+    prompt_evaluated: int = 0
     rejected: Counter = field(default_factory=Counter)
     repaired: Counter = field(default_factory=Counter)
 
@@ -229,8 +231,10 @@ def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, gener
         "rejection_rate": round(rejected / tally.attempts, 3) if tally.attempts else 0.0,
         "repaired": dict(sorted(tally.repaired.items())),
         "prompt_tokens": tally.prompt_tokens,
+        "prompt_tokens_evaluated": tally.prompt_evaluated,
         "completion_tokens": tally.completion_tokens,
         "constrained_calls": tally.constrained_calls,
+        "model_cpu_seconds": round(tally.model_cpu_seconds, 1),
         "surrogates_redrawn": run.filler.redrawn,
         "seconds": round(seconds, 3),
         "tokens_per_second": round(tally.completion_tokens / seconds, 1) if seconds else 0.0,
@@ -313,9 +317,12 @@ def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool
         nonlocal calls
         calls += 1
         use_grammar = schema is not None and constrain
+        started = time.process_time()
         completion = engine.complete(
             messages, request.sampling, derive_seed(seed, calls), schema=schema if use_grammar else None, stop=stop
         )
+        tally.model_cpu_seconds += time.process_time() - started
+        tally.prompt_evaluated += completion.prompt_tokens if completion.prompt_evaluated is None else completion.prompt_evaluated
         tally.prompt_tokens += completion.prompt_tokens
         tally.completion_tokens += completion.completion_tokens
         tally.constrained_calls += use_grammar

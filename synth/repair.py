@@ -32,7 +32,8 @@ _TYPE_WORDS = (
                       "FIRM", "BAND", "NETWORK", "CHANNEL", "STUDIO", "AGENCY", "GROUP", "UNIVERSITY", "SCHOOL",
                       "HOSPITAL", "STORE", "SHOP", "BUSINESS", "EMPLOYER", "NEWSPAPER", "PUBLISHER", "LEAGUE")),
     ("LOCATION", ("CITY", "COUNTRY", "PLACE", "LOCATION", "STATE", "REGION", "TOWN", "VENUE", "STADIUM", "GPE",
-                  "NATION", "AREA", "COUNTY", "VILLAGE", "AIRPORT", "NATIONALITY")),
+                  "NATION", "AREA", "COUNTY", "VILLAGE", "AIRPORT", "NATIONALITY",
+                  "NRP")),  # nationality/religious/political group: no surrogate of its own, a place reads well
     ("PERSON", ("NAME", "PERSON", "PLAYER", "ACTOR", "ACTRESS", "SINGER", "CEO", "MINISTER", "PRESIDENT", "MANAGER",
                 "COACH", "AUTHOR", "DIRECTOR", "CUSTOMER", "PATIENT", "DOCTOR", "USER", "EMPLOYEE", "ARTIST",
                 "CHAIRMAN", "LEADER", "MP", "STAR", "SPOKESMAN", "SPOKESPERSON", "ANALYST", "OFFICIAL", "CHANCELLOR",

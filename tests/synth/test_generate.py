@@ -136,3 +136,25 @@ def test_bad_requests_are_refused_before_generation(records, engine):
         synthesize(records, SynthRequest(n=1, schema={"type": "object", "required": "text"}), engine)
     with pytest.raises(BadInput, match="classify mode needs a label field"):
         synthesize(records, SynthRequest(mode="classify", n=1), engine)
+
+
+def test_a_shared_prompt_prefix_is_evaluated_once_per_example_set(records, engine, short):
+    """Prompt lengths depend on the plan, not on what the model writes: the default path evaluates
+    a fraction of the prompt tokens the pre-issue-12 path did for the same records."""
+    from synth.generate import TODAY
+
+    request = SynthRequest(mode="classify", n=6, seed=2, k=2, label_field="label", labels=["billing"],
+                           sampling=short, max_attempts=2)
+    now = synthesize(records, request, engine).summary
+    before = synthesize(records, request.model_copy(update=TODAY), engine).summary
+    assert now["prompt_tokens_evaluated"] / now["attempts"] < 0.5 * before["prompt_tokens_evaluated"] / before["attempts"]
+    assert before["prompt_tokens_evaluated"] == before["prompt_tokens"]  # no reuse on the old path
+
+
+def test_the_attempt_budget_bounds_a_job_and_says_what_is_missing(records, engine, short):
+    request = SynthRequest(mode="classify", n=3, seed=4, k=2, label_field="label", sampling=short, max_attempts=1,
+                           slot_attempts=10)
+    s = synthesize(records, request, engine).summary
+    assert s["attempts"] <= s["attempt_budget"] == 3
+    assert s["generated"] + s["missing"] == 3 and sum(s["missing_reasons"].values()) == s["missing"]
+    assert s["rejection_rate"] == round(sum(s["rejected"].values()) / s["attempts"], 3)
