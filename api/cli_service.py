@@ -174,23 +174,16 @@ def keys_revoke(key_id: str = typer.Argument(..., help="The key id (from `keys l
 
 @config_app.command("show")
 def config_show() -> None:
-    """Print the effective configuration as JSON (secret values never; only where they come from)."""
-    import os
-
+    """Print the effective configuration as JSON (secret values never; where they come from, key ids)."""
     from api.policy import load_policy
-    from api.secrets import SECRET_NAMES
+    from api.secrets import describe_sources
     from api.settings import Settings
 
     settings = Settings()
     shown = json.loads(settings.model_dump_json())
     shown["database_url"] = _without_password(settings.effective_database_url)
     shown["models_dir"], shown["jobs_dir"] = str(settings.models_dir), str(settings.jobs_dir)
-    shown["secrets"] = {}
-    for name in SECRET_NAMES:
-        env = f"AIRLOCK_{name.upper()}_KEY"
-        source = ("environment" if os.environ.get(env) else
-                  os.environ.get(f"{env}_FILE") or str(settings.secrets_dir / f"{name}.key"))
-        shown["secrets"][name] = {"source": source}
+    shown["secrets"] = describe_sources(settings)
     shown["policy"] = json.loads(load_policy(settings.policy).model_dump_json())
     typer.echo(json.dumps(shown, indent=2))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import signal
 import socket
 import threading
 import time
@@ -28,7 +29,7 @@ from api.errors import problem
 from api.logs import configure_logging, get_logger
 from api.pipeline import PipelineOptions, run_pipeline
 from api.policy import resolve_policy
-from api.secrets import load_secret
+from api.secrets import check_key_files, load_keyring
 from api.settings import Settings
 from api.uploads import EncryptedUpload
 from privacy.errors import AirlockError
@@ -46,6 +47,7 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         """Process jobs until `stop` is set, polling the queue when it is empty."""
+        check_key_files(self.settings)  # refuse group/other-readable or malformed key files up front
         self.logger.info("worker_started")
         while not stop.is_set():
             try:
@@ -89,7 +91,7 @@ class Worker:
     def _run_child(self, job, stop: threading.Event) -> ChildOutcome | None:  # noqa: ANN001
         """Run the job in a fresh process; None when the worker is stopping and left it to a successor."""
         child = multiprocessing.get_context("spawn").Process(
-            target=run_job, args=(self.settings, job.id, self.worker_id), name=f"airlock-job-{job.id[:8]}")
+            target=run_job, args=(self.settings, job.id, self.worker_id, os.getpid()), name=f"airlock-job-{job.id[:8]}")
         child.start()
         pid_file = jobs.job_dir(self.settings.jobs_dir, job.id) / PID_FILE
         pid_file.write_text(f"{child.pid}\n")
@@ -138,8 +140,9 @@ class Worker:
     def process(self, job, logger) -> None:  # noqa: ANN001
         """Run the pipeline on a claimed job and record how it ended (inside the job's process)."""
         folder = jobs.job_dir(self.settings.jobs_dir, job.id)
+        # The whole ring: an upload queued before a vault-key rotation still opens after it.
         source = EncryptedUpload(folder / "upload.enc", job.id, job.wrapped_key or b"",
-                                 load_secret("vault", self.settings), job.input_format)
+                                 load_keyring("vault", self.settings).materials(), job.input_format)
 
         last = {"stage": None, "percent": -1.0, "at": 0.0}
 
@@ -187,12 +190,13 @@ class Worker:
         logger.info("job_finished", state=state, verdict=result.verdict)
 
 
-def run_job(settings: Settings, job_id: str, worker_id: str) -> None:
+def run_job(settings: Settings, job_id: str, worker_id: str, parent_pid: int) -> None:
     """The job's child process: its own database connection, the pipeline, no core dump.
 
     A core file would hold records in memory (raw ones during the scrub), so none is written.
     """
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _die_with_parent(parent_pid)
     from api.db import open_database
 
     configure_logging(settings.log_level, settings.log_file)
@@ -206,3 +210,16 @@ def run_job(settings: Settings, job_id: str, worker_id: str) -> None:
         logger.warning("lease_lost")
     finally:
         engine.dispose()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A worker killed even with SIGKILL takes its job process along (Linux), so the job is resumed
+    by the next worker alone, never by two processes writing the same work folder."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:  # the worker died before prctl took effect
+        os._exit(1)

@@ -111,7 +111,8 @@ def write_policy(data_dir: Path, name: str, **sections) -> Path:
     document["audit"] = {
         "min_holdout": 8, "bootstrap": 50,
         "required": ["pii_rescan", "pii_replay", "memorization", "membership_inference"],
-        "checks": {name: {"threshold": 1.0} for name in ("pii_rescan", "pii_replay", "membership_inference", "utility")},
+        "checks": {name: {"threshold": 1.0} for name in
+                   ("pii_rescan", "pii_replay", "memorization", "membership_inference", "utility")},
     }
     for section, values in sections.items():
         document[section] = {**document.get(section, {}), **values}

@@ -55,6 +55,7 @@ def test_keys_and_config_commands(data_dir, monkeypatch):
     shown = runner.invoke(app, ["config", "show"])
     assert shown.exit_code == 0
     config = json.loads(shown.stdout)
-    assert config["host"] == "127.0.0.1" and config["secrets"]["signing"] == {"source": "environment"}
+    assert config["host"] == "127.0.0.1" and config["secrets"]["signing"]["source"] == "environment"
+    assert len(config["secrets"]["signing"]["key_ids"]) == 1
     site = load_secret("site", Settings()).hex()
     assert site not in shown.output and "ab" * 32 not in shown.output and created.stdout.strip() not in shown.output

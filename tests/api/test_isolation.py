@@ -60,11 +60,9 @@ def test_a_segfault_in_generation_fails_the_job_not_the_service(data_dir):
         retried = client.post(f"/v1/jobs/{job_id}/retry", headers=auth(keys, "submitter"))
         assert retried.status_code == 202 and retried.json()["state"] == jobs.QUEUED
         done = _wait(client, keys, job_id, lambda j: j["state"] in jobs.FINAL)
-        # The retry runs to a verdict (the tiny sample's gate decides pass or quarantine, not the crash).
-        assert done["state"] in (jobs.PASSED, jobs.QUARANTINED) and done["verdict"], done["error"]
+        assert done["state"] == jobs.PASSED and done["verdict"] == "pass", done["error"]
         assert done["completed_stages"] == ["scrub", "split", "synth", "audit", "release"]
-        release = client.get(f"/v1/jobs/{job_id}/release", headers=auth(keys, "submitter"))
-        assert release.status_code == (200 if done["state"] == jobs.PASSED else 409)
+        assert client.get(f"/v1/jobs/{job_id}/release", headers=auth(keys, "submitter")).status_code == 200
         again = client.post(f"/v1/jobs/{job_id}/retry", headers=auth(keys, "submitter"))
         assert again.status_code == 409  # only failed jobs are retried
     app.state.engine.dispose()
