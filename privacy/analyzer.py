@@ -6,6 +6,7 @@ Build the analyzer once per process (loading spaCy costs seconds); detection its
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -161,10 +162,31 @@ def _analyze(analyzer: AnalyzerEngine, text: str, policy: PrivacyPolicy, nlp_art
     )
     # Every detector runs even when the policy wants only some types, so that an MRN still wins
     # its digits over the phone recognizer before non-wanted types are dropped.
-    resolved = resolve_overlaps(results)
+    resolved = extend_street_units(text, resolve_overlaps(results))
     if policy.entities is not None:
         resolved = [r for r in resolved if r.entity_type in policy.entities]
     return resolved
+
+
+# What may follow a street line as part of it: a unit, floor or door ("Suite 400", "2. tv.", "3º izq.",
+# "lok. 5", "ap. 29", "bus 3", "piso 4"), after a comma or a space.
+_UNIT_TAIL = re.compile(
+    r"^,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Level|Room|Rm|Bldg|lok|lokal|ap|apt|bus|piso|depto"
+    r"|dpto|puerta|door|étage|etg|sal|kat|daire|D)\.?:?[ \t]*(?=[\w-]{0,4}\d)[\w-]{1,5}\b|\d{1,3}(?:\.|º|ª)?[ \t]*(?:tv|th|mf|sal|izq"
+    r"|dcha|dto|esq|étage|floor|fl)\b\.?|\d{1,3}\.[ \t]*(?:tv|th|mf)\.?|#[ \t]*\d{1,5})", re.IGNORECASE)
+
+
+def extend_street_units(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Grow each street address over the unit right after it: a caught street must not leave its
+    "Suite 400" or "2. tv." behind (repeatedly: "Flat 3, floor 2")."""
+    for result in results:
+        if result.entity_type != "STREET_ADDRESS":
+            continue
+        while match := _UNIT_TAIL.match(text, result.end):
+            if match.end() == result.end:
+                break
+            result.end = match.end()
+    return resolve_overlaps(results) if any(r.entity_type == "STREET_ADDRESS" for r in results) else results
 
 
 _RANK = {"DATE_TIME": 0, "NRP": 0, "LOCATION": 1, "ORGANIZATION": 1, "PERSON": 1}

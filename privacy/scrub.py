@@ -263,7 +263,8 @@ def _repeat_in_record(units: list[Unit], found: list[list[Detection]]) -> list[l
     """Also replace every other occurrence, in the record's free text, of a value found once.
 
     NER may tag "Ada Lovelace" in one sentence and miss her in the next; a value found anywhere in
-    the record (a structured email column included) is treated as found everywhere in it.
+    the record (a structured email column included) is treated as found everywhere in it, and so
+    is each word of a full name ("Lovelace" alone).
     """
     values: dict[str, Detection] = {}
     for unit, spans in zip(units, found):
@@ -271,6 +272,8 @@ def _repeat_in_record(units: list[Unit], found: list[list[Detection]]) -> list[l
             raw = unit.text[span.start:span.end]
             if sum(c.isalnum() for c in raw) >= MIN_REPEATED_CHARS:
                 values.setdefault(raw.casefold(), span)
+            for part in _name_parts(span.entity_type, raw):
+                values.setdefault(part, span)
     if not values:
         return found
     alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
@@ -286,6 +289,18 @@ def _repeat_in_record(units: list[Unit], found: list[list[Detection]]) -> list[l
                                            REPEAT_DETECTOR))
         repeated.append(spans + extra)
     return repeated
+
+
+def _name_parts(entity_type: str, raw: str) -> list[str]:
+    """The words of a full person name, casefolded: "Mele Tupou" found once makes "Dr. Tupou"
+    elsewhere in the record hers too. Everyday words and particles ("de", "van") are left out."""
+    words = re.findall(r"[^\W\d_][\w'’-]*", raw)
+    if entity_type != "PERSON" or len(words) < 2:
+        return []
+    from privacy.recognizers.uncased_name import common_words
+
+    common = common_words()
+    return [w.casefold() for w in words if len(w) >= MIN_REPEATED_CHARS and w.casefold() not in common]
 
 
 def _merge_adjacent(text: str, spans: list[Detection]) -> list[Detection]:

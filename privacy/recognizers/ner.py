@@ -15,6 +15,7 @@ acct account passport nhs ni nino npi dea pin otp url ip vat tax bic swift sort 
 patient pt dr mr mrs ms miss prof hr it ceo cfo cto vp rn md er icu ct mri ecg ekg bp hba1c
 subject re fwd cc bcc hi hello dear thanks regards ticket case claim policy member invoice order
 name customer client employee employer mail social security ed er eur usd gbp chf please status
+addr attn nok gp guest date birth sra sr str
 """.split())
 _BARE_YEAR = re.compile(r"\W*(?:19|20)\d{2}\W*")
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b", re.I)

@@ -16,20 +16,38 @@ _LEGAL_FORMS = (r"Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|LLP|L\.P\.|PL
                 r"|and Sons|et Fils|e Figli|Hermanos|Stiftung|Bank|Insurance|Assurance|Versicherung"
                 r"|Clinic|Hospital|Klinikum|Foundation|Trust|Solutions|Technologies|Labs|Consulting"
                 r"|Logistics|Pharma|Healthcare|Ventures|Capital|Industries|Enterprises|Media|S\.Com\.|S\.A\.T\.|S\.C\.P\.?"
-                r"|S\.L\.U\.|mbH|Credit Union|Mutual|Versicherungs-AG|(?i:y asociados|e hijos|e figli|und Söhne|& Cie\.?)")
+                r"|S\.L\.U\.|mbH|Credit Union|Mutual|Versicherungs-AG|(?i:y asociados|e hijos|e figli|und Söhne|& Cie\.?)"
+                # Central and Northern European, Turkish, Latin American and Indonesian forms
+                r"|Sp\.\s?z\s?o\.o\.(?:\s*Sp\.k\.)?|Sp\.k\.|Sp\.\s?j\.|j\.d\.o\.o\.|d\.o\.o\.|d\.d\.|Kft\.|Zrt\.|Nyrt\.|Bt\."
+                r"|A\.Ş\.|A\.S\.|San\.(?:\s+ve\s+Tic\.)?|Tic\.|Ltda\.?|ApS|s\.r\.o\.|a\.s\.|v\.o\.s\.|Oyj|Ky|Tmi|ehf\.|hf\."
+                r"|Tbk|S\.R\.L\.|S\.C\.|ASF|VOF|BVBA|CVBA|EIRL|S\.A\.C\.|S\.A\.\s+de\s+C\.V\.|Cía\.|Sociedad\s+Anónima")
 # Phrases after which a capitalised name is an employer or provider ("works at Klemt").
 _EMPLOYER_CUE = (r"(?i:work(?:s|ed|ing)?\s+(?:at|for)|employed\s+(?:by|at)|employer|company|insurer"
                  r"|insurance\s+provider|vendor|supplier|contractor|bank|arbeitet\s+bei|travaille\s+chez"
                  r"|trabaja\s+en)")
 _NOT_A_NAME = r"(?:The|A|An|Our|My|Your|Their|This|That|Dear|Hi|Hello|Re|From|To|At|In|On|For|With|And)"
 _NAME_WORD = rf"(?!{_NOT_A_NAME}\b)[A-ZÀ-Ý][\w'’.-]*"
-_JOIN = r"(?:[ \t]+|\s*&\s*|\s+(?:and|und|et|y|e)\s+)"
+_JOIN = r"(?:[ \t]+|\s*&\s*|\s+(?:and|und|et|y|e|en|AND|UND|ET|Y|E|EN)\s+)"
+# Company names in capitals ("NORTHWIND TRADING CO.LTD.", "DEMIREL ŞENER TIC GMBH"): capital words
+# joined by spaces, commas, "&" or AND, then a legal form written in capitals.
+_CAPS_FORMS = (r"CO\.?\s?LTD\.?|LTD\.?|LIMITED|GMBH|AG|S\.A\.?|SA|PLC|B\.V\.?|BV|N\.V\.?|NV|INC\.?|LLC|LTDA\.?"
+               r"|A/S|AB|OYJ?|SP\.\s?Z\s?O\.O\.|S\.R\.L\.|SRL|S\.P\.A\.|SPA|TBK|PTY\.?\s?LTD\.?|A\.S\.|A\.Ş\.|KFT\.?"
+               r"|D\.O\.O\.|D\.D\.?|SAS|SARL|CORP\.?|CORPORATION|HOLDINGS?|GROUP|ENTERPRISES|RESOURCES|TRADING"
+               r"|LOGISTICS|INDUSTRIES|COMPANY|CO\.|& SONS|AND SONS|PARTNERS|ASSOCIATES")
+_CAPS_WORD = r"(?!(?:I|A|AN|THE|MY|WE|YOU|IT|IS|AM|ARE|TO|OF|IN|ON|AT|FOR|AND|OR|PLEASE|CALL)\b)\p{Lu}[\p{Lu}\d'’.&/-]*"
+_CAPS_JOIN = r"(?:,?[ \t]+|[ \t]*&[ \t]*)(?:(?:AND|UND|ET|Y|E|VÀ|EN)[ \t]+)?"
 
 PATTERNS = [
     Pattern("name_with_legal_form",
             rf"\b{_NAME_WORD}(?:{_JOIN}{_NAME_WORD}){{0,3}},?\s+(?:{_LEGAL_FORMS})(?:\s+(?:{_LEGAL_FORMS}))?(?![\w])", 0.85),
+    Pattern("caps_name_with_legal_form",
+            rf"\b(?:(?:PT|CV|PD|UD)[ \t]+)?{_CAPS_WORD}(?:{_CAPS_JOIN}{_CAPS_WORD}){{0,5}},?[ \t]+(?:{_CAPS_FORMS})"
+            rf"(?:[ \t]+(?:{_CAPS_FORMS}))*(?![\w])", 0.7),
+    # Indonesian company prefixes: PT SINAR MAS AGRO, CV Maju Jaya
+    Pattern("indonesian_prefix", r"\b(?:PT|CV)[ \t]+\p{Lu}[\p{L}]+(?:[ \t]+\p{Lu}[\p{L}]+){1,4}\b", 0.6),
     Pattern("surname_partnership",
-            rf"\b{_NAME_WORD},\s+{_NAME_WORD},?\s+(?:and|&|und|et|y|e)\s+{_NAME_WORD}\b", 0.6),
+            rf"\b(?:{_NAME_WORD}\s+)?{_NAME_WORD},\s+(?:(?:del|de|van|von|da|di)\s+)?{_NAME_WORD},?\s+"
+            rf"(?:and|&|und|et|y|e|en|AND|Y)\s+{_NAME_WORD}\b", 0.6),
     Pattern("name_after_employer_cue",
             rf"\b{_EMPLOYER_CUE}\s*:?\s+(?P<value>{_NAME_WORD}(?:(?:\s+|-){_NAME_WORD}){{0,3}})", 0.5),
 ]

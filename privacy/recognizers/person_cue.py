@@ -25,7 +25,7 @@ _NOT_NAMES = frozenset("""
 team all there everyone support customer client sir madam again so for you guys folks doctor nurse
 patient service services department claims billing the a an our your my we i it this that please
 name email phone address date contact dob mrn id regards thanks team admin account number
-dr mr mrs ms miss mx prof herr frau mme mlle sr sra dott sig
+dr mr mrs ms miss mx prof herr frau mme mlle sr sra dott sig gp
 """.split())
 
 PATTERNS = [

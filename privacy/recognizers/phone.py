@@ -11,7 +11,8 @@ from privacy.recognizers import register
 # A run of digits with phone separators, optionally an extension; phonenumbers then decides.
 _CANDIDATE = regex.compile(
     r"(?<![\w+/-])(?:\+|00)?\(?\d[\d\s().\-/]{5,20}\d"
-    r"(?:\s?(?:x|ext\.?|extension|#)\s?\d{1,6})?(?![\w/-])",
+    # a label glued on after it ("-Office", "/WhatsApp") ends the number; another digit does not
+    r"(?:\s?(?:x|ext\.?|extension|#)\s?\d{1,6})?(?!\w|[/-]\d)",
     regex.IGNORECASE,
 )
 _DATE_LIKE = regex.compile(r"^\d{1,4}([./-])\d{1,2}\1\d{1,4}$")
@@ -45,7 +46,7 @@ class InternationalPhoneRecognizer(LocalRecognizer):
             digits = sum(c.isdigit() for c in _EXTENSION.sub("", candidate))
             if not 7 <= digits <= 15 or _DATE_LIKE.match(candidate):
                 continue
-            validity = self._validity(candidate)
+            validity = self._validity(candidate, self.REGIONS) or self._validity(candidate, self._named_regions(text))
             if not validity:
                 continue
             separated = candidate[0] in "+(" or any(c in candidate for c in " .-()")
@@ -58,10 +59,19 @@ class InternationalPhoneRecognizer(LocalRecognizer):
             ))
         return results
 
-    def _validity(self, candidate: str) -> int:
+    @staticmethod
+    def _named_regions(text: str) -> tuple[str, ...]:
+        """Regions of the countries and towns the text names ("Arendal", "Polska"): a national
+        number without its country code is valid only in its own country's plan."""
+        from privacy.gazetteers import regions_named
+
+        return regions_named(text)
+
+    @staticmethod
+    def _validity(candidate: str, regions) -> int:
         """2: a valid number of some region; 1: only a possible one; 0: neither."""
         best = 0
-        for region in self.REGIONS:
+        for region in regions:
             try:
                 number = phonenumbers.parse(candidate, region)
             except phonenumbers.NumberParseException:

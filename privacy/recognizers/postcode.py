@@ -12,6 +12,10 @@ from privacy.recognizers.span_pattern import SpanPatternRecognizer
 _US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV"
               "|NH|NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR|AA|AE|AP")
 
+# Words before a number that make it a reference, not a postcode ("Invoice 310012", "Booking 224153").
+_NOT_A_LABEL = (r"(?!(?i:invoice|booking|order|ticket|ref|no|nr|id|case|claim|account|acct|policy|member|customer"
+                r"|room|reference|confirmation|receipt|file)\b)")
+
 PATTERNS = [
     Pattern("us_zip_after_state", rf"\b(?:{_US_STATES})\.?,?\s{{1,2}}(?P<value>\d{{5}}(?:-\d{{4}})?)\b", 0.7),
     Pattern("zip_plus_four", r"\b\d{5}-\d{4}\b", 0.5),
@@ -23,7 +27,7 @@ PATTERNS = [
             r"\b(?:[A-Z]-)?\d{4,5}(?=[ \t]+(?!(?:The|This|It|I|We|My|Please|Thanks|Our|You|Your|He|She|They)\b)"
             r"[A-ZÄÖÜÉ][a-zäöüßéèàç]+)", 0.45),
     # Indian PIN after a town: Hosur, 722248
-    Pattern("pin_after_town", r"\b[A-Z][\w'-]+,?[ \t]+(?P<value>\d{6})\b", 0.45),
+    Pattern("pin_after_town", rf"\b{_NOT_A_LABEL}[A-Z][\w'-]+,?[ \t]+(?P<value>\d{{6}})\b", 0.45),
     # digits right after a postal label: "ZIP 373179", "postcode: 1012"
     Pattern("digits_after_label",
             r"(?i:\b(?:zip(?:\s*code)?|postcode|postal\s+code|post\s+code|plz|pin(?:\s*code)?|cp|c\.p\.)"

@@ -41,12 +41,17 @@ _STOP = r"(?:the|a|an|on|in|of|to|and|or|at|for|with|my|your|our|his|her|their|t
 _LOWER_NAME = rf"(?!{_STOP}\b)[^\W\d_][\w'-]*"
 
 _DE_SUFFIXES = (r"straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|chaussee|steig|pfad|markt"
-                r"|straat|laan|singel|plein|gracht|kade|dijk|boulevard|dreef|steeg|hof")
+                r"|straat|laan|singel|plein|gracht|kade|dijk|boulevard|dreef|steeg|hof"
+                # Nordic and Finnish glued suffixes: Drottninggatan, Skolvägen, Vestergade, Ahomäenkuja
+                r"|gatan|gata|vägen|väg|gade|vej|veien|vegen|veg|gränd|stræde|torget|kuja|katu|tie|polku|kaari")
 _ROMANCE_PREFIXES = (r"rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|place|quai|route|cours|square"
                      r"|calle|c/|avenida|avda\.?|paseo|plaza|camino|carretera|ronda|travesía|vía|via|viale"
                      r"|piazza|piazzale|corso|vicolo|largo|rotonda|stretto|borgo|contrada|acceso|cañada"
                      r"|vial|glorieta|pasaje|pasadizo|c\.|callejón|cuesta|urbanización|alameda|rambla|praça|rua"
-                     r"|travessa|canale|lungomare|strada|sentiero")
+                     r"|travessa|canale|lungomare|strada|sentiero"
+                     # Romanian, Colombian, Indonesian, Polish and Greek street words
+                     r"|bulevardul|drumul|calea|aleea|șoseaua|soseaua|splaiul|intrarea|piața|carrera|cra\.|diagonal"
+                     r"|transversal|circunvalación|jalan|jl\.|gang|ulica|aleja|ul\.|odos|odós")
 # Prefixes strong enough to mark a street without a house number ("rue Océane Pelletier").
 _STRONG_PREFIXES = r"rue|chemin|impasse|allée|boulevard|calle|avenida|paseo|piazza|viale|vicolo|rua"
 _ROMANCE_LINK = r"(?:(?:de|du|des|de la|del|la|le|les|l'|d'|di|della|dei|degli|da|do|dos)\s*)"
@@ -76,6 +81,14 @@ PATTERNS = [
     Pattern("lowercase_glued_suffix_number",
             r"(?i:\b[^\W\d_][\w-]*(?:straße|strasse|gasse|allee|platz|straat|laan)\s+\d{1,4}[a-z]?(?:[-/]\d{1,4})?\b)",
             0.6),
+    # Hungarian, Croatian and Slovene street words after the name: Váci utca 19., Ilica ulica 5
+    Pattern("name_street_word_number",
+            r"\b(?:[A-ZÀ-Ýa-zß-ÿ][\w'’.-]*\s+){1,3}(?i:utca|út|útja|tér|körút|ulica|cesta|vijenac|trg|ul\.)"
+            r"\s+\d{1,4}[a-z]?(?:/\d{1,4})?\.?", 0.6),
+    # prose: a street line after a moving cue, in any case ("moved to skolvägen 055")
+    Pattern("words_number_after_move_cue",
+            r"(?i:\b(?:moved\s+to|moving\s+to|relocated\s+to|lives?\s+at|living\s+at|move\s+to)\s+)"
+            r"(?P<value>(?:[^\W\d_][\w'’.-]*\s+){1,4}\d{1,5}[a-z]?(?:/\d{1,4})?)\b", 0.55),
     Pattern("line_after_address_cue", rf"\b{_ADDRESS_CUE}\s+(?P<value>{_CUED_LINE})", 0.5),
     # Am Markt 5, An der Kirche 3
     Pattern("german_preposition_street",
@@ -89,7 +102,7 @@ PATTERNS = [
     # Calle Mayor 5, Paseo de Joaquín Feliu 98 Piso 6, Via Ossola, 40
     Pattern("romance_street_number",
             rf"\b(?i:{_ROMANCE_PREFIXES})\s+{_ROMANCE_LINK}*{_ROMANCE_NAME}(?:\s+{_ROMANCE_LINK}*{_ROMANCE_NAME}){{0,3}}"
-            rf",?\s+\d{{1,4}}[a-z]?\b{_ROMANCE_UNIT}",
+            rf",?\s+(?:(?i:nr|no|n[º°])\.?:?\s*)?\d{{1,5}}[a-z]?(?:/\d{{1,4}})?\b{_ROMANCE_UNIT}",
             0.7),
     Pattern("romance_street",
             rf"\b(?i:{_STRONG_PREFIXES})\s+{_ROMANCE_LINK}*{_ROMANCE_NAME}(?:[\s-]+{_ROMANCE_LINK}*{_ROMANCE_NAME}){{0,3}}",
