@@ -96,12 +96,14 @@ def _section(check: dict) -> str:
     details = check.get("details") or {}
     if details.get("chart"):
         body.append(_histogram(details["chart"]))
+    if details.get("components"):
+        body.append(_components(details["components"]))
     facts = {k: v for k, v in details.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)}
     if facts:
         body.append("<table>" + "".join(
             f"<tr><td>{escape(k.replace('_', ' '))}</td><td>{escape(_number(v) if isinstance(v, float) else str(v))}</td></tr>"
             for k, v in facts.items()) + "</table>")
-    listed = {k: v for k, v in details.items() if k != "chart" and isinstance(v, (list, dict)) and v}
+    listed = {k: v for k, v in details.items() if k not in ("chart", "components") and isinstance(v, (list, dict)) and v}
     if listed:
         body.append("<details><summary>Record ids, fields and counts</summary><pre>"
                     + escape("\n".join(f"{k}: {v}" for k, v in listed.items())) + "</pre></details>")
@@ -110,6 +112,31 @@ def _section(check: dict) -> str:
                     f", {check.get('seconds', 0):.1f} s.</p>")
     body.append("</section>")
     return "".join(body)
+
+
+def _components(components: dict) -> str:
+    """One row per utility component: figure, interval as a bar, the policy's floor or ceiling."""
+    rows = []
+    for name, c in components.items():
+        if not isinstance(c, dict) or "figure" not in c:
+            continue
+        low, high = min(0.0, c["ci"][0], c["threshold"]), max(1.0, c["ci"][1], c["threshold"])
+
+        def x(value: float, low=low, high=high) -> float:
+            return 4 + 192 * (value - low) / ((high - low) or 1)
+
+        bar = (f"<svg role='img' aria-label='{escape(name)} {c['figure']:.3g}' width='200' height='18' viewBox='0 0 200 18'>"
+               f"<rect x='4' y='7' width='192' height='4' fill='#eaeef2'/>"
+               f"<rect x='{x(c['ci'][0]):.1f}' y='5' width='{max(x(c['ci'][1]) - x(c['ci'][0]), 2):.1f}' height='8' "
+               f"fill='#0969da' opacity='.35'/><circle cx='{x(c['figure']):.1f}' cy='9' r='4' fill='#0969da'/>"
+               f"<line x1='{x(c['threshold']):.1f}' x2='{x(c['threshold']):.1f}' y1='1' y2='17' stroke='#cf222e'/></svg>")
+        limit = ("≥ " if c["direction"] == "min" else "≤ ") + _number(c["threshold"])
+        verdict = ("meets" if c["passed"] else "misses") + (" (enforced)" if c.get("enforced") else "")
+        rows.append(f"<tr><td>{escape(name.replace('_', ' '))}</td><td>{_number(c['figure'])}</td>"
+                    f"<td>{_number(c['ci'][0])} – {_number(c['ci'][1])}</td><td>{bar}</td><td>{escape(limit)}</td>"
+                    f"<td>{verdict}</td></tr>")
+    return ("<table><tr><th>Component</th><th>Figure</th><th>95% interval</th><th></th><th>Policy</th><th></th></tr>"
+            + "".join(rows) + "</table>")
 
 
 def _gauge(figure: float, ci: list[float], threshold: float) -> str:

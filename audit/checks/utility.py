@@ -197,6 +197,7 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     if tstr:
         details["train_on_synthetic_test_on_real"] = tstr
     details["components"] = _components(context, settings, seed)
+    details["chart"] = _length_chart(train_tokens, synthetic_tokens)
     failed = [n for n, c in details["components"].items() if isinstance(c, dict) and c.get("enforced") and not c["passed"]]
     summary = (
         f"A classifier trying to tell synthetic from real records reaches an AUC of {figure:.2f} "
@@ -216,6 +217,15 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
                         f"{details['components'][n]['threshold']:.3g}" for n in failed)
     return settings.result(figure, ci, summary, details, METHOD, needed=lambda: needed and (needed, unit),
                            blocked_by=blocked)
+
+
+def _length_chart(real: list[list[str]], synthetic: list[list[str]]) -> dict:
+    """Record lengths (words), real vs synthetic, as shares of each side, for the HTML report."""
+    la, lb = np.array([len(t) for t in real]), np.array([len(t) for t in synthetic])
+    edges = np.histogram_bin_edges(np.concatenate([la, lb]), bins=20)
+    share = lambda v: [round(float(c) / max(len(v), 1), 4) for c in np.histogram(v, edges)[0]]  # noqa: E731
+    return {"title": "Record length, real (training) vs synthetic", "x_label": "words per record",
+            "edges": [float(e) for e in edges], "series": {"real": share(la), "synthetic": share(lb)}}
 
 
 def _components_sentence(components: dict) -> str:

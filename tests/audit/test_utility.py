@@ -69,3 +69,10 @@ def test_collapsed_synthetic_data_covers_less_of_the_real_data():
     assert bad["coverage"]["figure"] < 0.2 < good["coverage"]["figure"]
     assert bad["recall"]["figure"] < good["recall"]["figure"]
     assert bad["precision"]["figure"] > 0.9  # each collapsed record still looks real
+
+
+def test_the_html_report_shows_components_and_the_length_chart(splits, policy):
+    report = run_audit(AuditInputs(splits["fresh"][:40], splits["train"], splits["holdout"]), policy)
+    html = report.render_html()
+    assert "Record length, real (training) vs synthetic" in html
+    assert "tstr ratio" in html and "embedding coverage" in html and "95% interval" in html
