@@ -31,7 +31,9 @@ def files(data_dir, tmp_path, splits, scrubbed_sample):
         for record in scrubbed_sample[1]:
             writer.add(record.findings)
     policy = yaml.safe_load((SAMPLE / "policy.yaml").read_text())
-    policy["audit"] = {"embedder": "tfidf", "bootstrap": 200,
+    # These tests are about the CLI, signatures and the log: 200 fresh records and a 40-record manifest
+    # are too few for upper-bound gating (see test_gate), so privacy checks are judged on estimates here.
+    policy["audit"] = {"embedder": "tfidf", "bootstrap": 200, "gate_on": "estimate",
                        "checks": {"pii_rescan": {"params": {"sample": 60}}, "utility": {"params": {"sample": 200}}}}
     paths["policy"] = tmp_path / "policy.yaml"
     paths["policy"].write_text(yaml.safe_dump(policy))
