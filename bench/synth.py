@@ -98,7 +98,8 @@ def build_prompts(records: list[dict], count: int = 6) -> list[str]:
 
 
 def measure_build(model_path: str, prompts: list[str], max_tokens: int, n_gpu_layers: int) -> dict:
-    """In a child: prompt tok/s (one-token completions) and decode tok/s (the rest) of this llama_cpp."""
+    """In a child: prompt and decode tokens per CPU second of this llama_cpp (one thread, so the
+    process's CPU time is the engine's, and a busy machine distorts it far less than wall time)."""
     import llama_cpp
 
     llm = llama_cpp.Llama(model_path=model_path, n_ctx=1024, n_threads=1, n_threads_batch=1,
@@ -107,14 +108,14 @@ def measure_build(model_path: str, prompts: list[str], max_tokens: int, n_gpu_la
     prompt_s = total_s = 0.0
     for seed, prompt in enumerate(prompts):
         llm.reset()
-        began = time.perf_counter()
+        began = time.process_time()
         out = llm.create_completion(prompt, max_tokens=1, temperature=0.0, seed=seed)
-        prompt_s += time.perf_counter() - began
+        prompt_s += time.process_time() - began
         prompt_tokens += out["usage"]["prompt_tokens"]
         llm.reset()
-        began = time.perf_counter()
+        began = time.process_time()
         out = llm.create_completion(prompt, max_tokens=max_tokens, temperature=0.0, seed=seed)
-        total_s += time.perf_counter() - began
+        total_s += time.process_time() - began
         decode_tokens += out["usage"]["completion_tokens"]
     decode_s = max(total_s - prompt_s, 1e-9)
     return {"module": llama_cpp.__file__, "prompt_tps": prompt_tokens / prompt_s, "decode_tps": decode_tokens / decode_s,
@@ -148,7 +149,7 @@ def compare_builds(model_path: Path, records: list[dict], args) -> None:  # noqa
     print(f"\n[build] installed ({flavor}) vs portable (AVX2), {len(json.loads(prompts))} prompts, one thread, "
           f"best of {args.rounds}")
     for name in ("installed", "portable"):
-        print(f"  {name:9s}: prompt {best[name]['prompt_tps']:7.1f} tok/s, decode {best[name]['decode_tps']:6.1f} tok/s"
+        print(f"  {name:9s}: prompt {best[name]['prompt_tps']:7.1f} tok/CPU-s, decode {best[name]['decode_tps']:6.1f} tok/CPU-s"
               f"  [{runs[name][0]['system_info'][:90]}]")
     print(f"  ratio installed/portable: prompt {best['installed']['prompt_tps'] / best['portable']['prompt_tps']:.2f}×, "
           f"decode {best['installed']['decode_tps'] / best['portable']['decode_tps']:.2f}×")
@@ -166,6 +167,7 @@ def main() -> None:
     parser.add_argument("--n-gpu-layers", type=int, default=0)
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--skip-build", action="store_true", help="skip the installed-vs-portable build comparison")
+    parser.add_argument("--build-only", action="store_true", help="run only the installed-vs-portable build comparison")
     parser.add_argument("--paths-n", type=int, default=15, help="records per path in section 3 (0: skip)")
     parser.add_argument("--only-paths", action="store_true", help="run section 3 alone")
     args = parser.parse_args()
@@ -182,6 +184,8 @@ def main() -> None:
 
     if not args.skip_build:
         compare_builds(model.path, records, args)
+    if args.build_only:
+        return
 
     # 1. overhead
     import llama_cpp

@@ -60,7 +60,7 @@ if ! use_engine "$first"; then
     echo "setup: the $first llama.cpp engine failed its smoke test on this CPU; run .venv/bin/airlock doctor" >&2
     exit 1
   fi
-  echo "setup: the tuned engine failed its smoke test; rebuilding with the portable flag set…" >&2
+  echo "setup: the tuned engine failed its smoke test; switching to the portable build (built once if not cached)…" >&2
   if ! use_engine portable; then
     echo "setup: the llama.cpp engine fails its smoke test here even in the portable build; run .venv/bin/airlock doctor and attach its output to a ticket" >&2
     exit 1
