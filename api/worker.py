@@ -94,6 +94,7 @@ class Worker:
             target=run_job, args=(self.settings, job.id, self.worker_id, os.getpid()), name=f"airlock-job-{job.id[:8]}")
         child.start()
         pid_file = jobs.job_dir(self.settings.jobs_dir, job.id) / PID_FILE
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(f"{child.pid}\n")
         try:
             while child.exitcode is None:
@@ -117,9 +118,11 @@ class Worker:
             return
         how = outcome.signal_name or f"exit status {outcome.returncode}"
         stage = current.stage or "start-up"
+        after = ("the job can be retried" if "scrub" in current.completed_stages
+                 else "its upload was destroyed: submit the data again")
         doc = {"type": "about:blank", "title": "Engine crashed", "status": 500,
                "detail": f"the job's process crashed ({how}) during {stage}; nothing was released. "
-                         "Run `airlock doctor` to check the engine; the job can be retried."}
+                         f"Run `airlock doctor` to check the engine; {after}."}
         folder = jobs.job_dir(self.settings.jobs_dir, job.id)
         (folder / "upload.enc").unlink(missing_ok=True)
         (folder / jobs.BUNDLE / "synthetic.jsonl").unlink(missing_ok=True)
