@@ -93,8 +93,9 @@ def _repair_shapes(text: str, rewrite) -> str:
 
 
 def replace_invented_pii(text: str, detector: PiiDetector, ignore: Collection[str], repairs: Counter | None = None) -> str:
-    """`text` with every detected PII span outside a placeholder (and not of an `ignore` type)
-    replaced by a new placeholder of its type, numbered after the text's own ones."""
+    """`text` with every detected PII span outside a placeholder (not of an `ignore` type, and of a
+    type synthesis has surrogates for) replaced by a new placeholder of its type, numbered after the
+    text's own ones."""
     holes = [(start, end) for *_, start, end in find_placeholders(text)]
     numbers = Counter()
     for entity_type, number, *_ in find_placeholders(text):
@@ -103,9 +104,9 @@ def replace_invented_pii(text: str, detector: PiiDetector, ignore: Collection[st
     for entity_type, start, end in sorted(detector(text), key=lambda d: (d[1], -d[2])):
         if entity_type in ignore or any(lo < end and start < hi for lo, hi in holes):
             continue
-        if spans and start < spans[-1][2]:
-            continue  # overlaps a span already taken
-        spans.append((known_type(entity_type) or "ID", start, end))
+        if spans and start < spans[-1][2] or known_type(entity_type) is None:
+            continue  # overlaps a span already taken, or a type with no surrogate: the filter rejects it
+        spans.append((known_type(entity_type), start, end))
     for entity_type, start, end in reversed(spans):
         numbers[entity_type] += 1
         text = f"{text[:start]}<{entity_type}_{numbers[entity_type]}>{text[end:]}"
