@@ -78,9 +78,14 @@ def test_invented_pii_becomes_a_placeholder_then_a_surrogate(detector):
     assert invented_pii(record, ["text"], filler.filled, detector, IGNORE) == []
 
 
-def test_placeholders_and_ignored_types_are_not_replaced(detector):
+def test_placeholders_and_ignored_types_are_not_replaced():
     draft = "<PERSON_1> called on March 3rd, 2024 about the invoice."
-    assert replace_invented_pii(draft, detector, IGNORE) == draft
+
+    def detections(text):  # what a detector reports here: the placeholder itself and a date
+        return [("PERSON", 0, 10), ("DATE_TIME", text.index("March"), text.index(" about"))]
+
+    assert replace_invented_pii(draft, detections, IGNORE) == draft
+    assert "<DATE_TIME_1>" in replace_invented_pii(draft, detections, ())
 
 
 def test_a_detected_type_without_surrogates_is_left_for_the_filter():
