@@ -17,7 +17,9 @@ def _rescan(synthetic, splits, analyzer, sample_policy):
     inputs = AuditInputs(synthetic, splits["train"][:40], splits["holdout"], analyzer=analyzer,
                          privacy_policy=sample_policy.privacy)
     context = AuditContext(inputs, resolve_fields(inputs), AuditPolicy(embedder="tfidf"))
-    return CHECKS["pii_rescan"].run(context, CheckSettings("pii_rescan", 0.05, {"sample": None}))
+    # 20 records cannot bound the excess below 5% at the upper bound: these tests are about which
+    # detections count, so the verdict is taken on the estimate.
+    return CHECKS["pii_rescan"].run(context, CheckSettings("pii_rescan", 0.05, {"sample": None}, gate_on="estimate"))
 
 
 def _with_name(splits, listed: tuple[int, int] | None) -> list[dict]:
