@@ -14,6 +14,8 @@ Detection: per entity type, the share of values surviving with a 95% Wilson inte
 non-PII words kept, on (1) bench/evalset.py's held-out seed and (2) the wild set of
 bench/evalset_wild.py (sources the recognizers were not written against), dev and held-out halves.
 Only held-out figures are results; the split rule is in bench/evalset_wild.py's docstring.
+`--ablate` adds, on the held-out half, the figures without each recognizer in ABLATIONS (what each
+addition buys in recall and costs in over-redaction).
 """
 
 from __future__ import annotations
@@ -54,7 +56,8 @@ def vanilla_run(texts: list[str]) -> tuple[float, float, list[list[tuple[int, in
     return time.perf_counter() - start, time.process_time() - cpu, spans
 
 
-def airlock_run(records: list[dict], workers: int) -> tuple[float, float, list[list[tuple[int, int]]]]:
+def airlock_run(records: list[dict], workers: int,
+                without: str | None = None) -> tuple[float, float, list[list[tuple[int, int]]]]:
     """Wall seconds for Airlock's Scrubber over the records (pool start-up included), CPU seconds
     of this process (meaningful with one worker only), and its spans."""
     from privacy.analyzer import build_analyzer
@@ -62,7 +65,10 @@ def airlock_run(records: list[dict], workers: int) -> tuple[float, float, list[l
     from privacy.scrub import Scrubber
 
     policy = PrivacyPolicy()
-    scrubber = Scrubber(policy, site_key=os.urandom(32), analyzer=build_analyzer(policy))
+    analyzer = build_analyzer(policy)
+    if without:  # an ablation: the same analyzer less one recognizer
+        analyzer.registry.remove_recognizer(without)
+    scrubber = Scrubber(policy, site_key=os.urandom(32), analyzer=analyzer)
     scrubber.scrub_text("warm-up call to Ada Lovelace at ada@example.com")
     start, cpu = time.perf_counter(), time.process_time()
     scrubbed = list(scrubber.scrub(records, workers=workers))
@@ -124,6 +130,23 @@ def detection(name: str, records: list[EvalRecord], with_vanilla: bool) -> None:
     print("\n".join(side_by_side(results)) + "\n")
 
 
+ABLATIONS = ("WorldPlaceRecognizer", "WorldNameRecognizer", "AddressBlockRecognizer", "NationalIdRecognizer",
+             "InternationalPhoneRecognizer", "TrainedNerRecognizer")
+
+
+def ablation(records: list[EvalRecord]) -> None:
+    """What each recognizer adds on the held-out half: survival and words kept without it."""
+    rows = [("(all recognizers)", evaluate(records, airlock_run([r.as_record() for r in records], 1)[2]))]
+    for name in ABLATIONS:
+        rows.append((f"without {name}", evaluate(records, airlock_run([r.as_record() for r in records], 1, name)[2])))
+    print(f"ablation on the wild held-out half, {len(records)} records")
+    print(f"{'':40}{'values surviving [95% CI]':>28}{'non-PII words kept':>22}")
+    for label, scores in rows:
+        total = scores.overall
+        print(f"{label:40}{_cell(total.survived, total.values):>28}{_cell(scores.words_kept, scores.words):>22}")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=2000, help="records of the speed run (0: skip)")
@@ -131,6 +154,7 @@ def main() -> None:
     parser.add_argument("--wild", type=int, default=400, help="generated records per half of the wild set")
     parser.add_argument("--half", choices=("dev", "held_out", "both"), default="both")
     parser.add_argument("--no-vanilla", action="store_true", help="score Airlock only")
+    parser.add_argument("--ablate", action="store_true", help="held-out figures without each new recognizer")
     parser.add_argument("--workers", type=int, default=min(len(os.sched_getaffinity(0)), 8))
     args = parser.parse_args()
 
@@ -141,6 +165,8 @@ def main() -> None:
                   not args.no_vanilla)
     for half in (("dev", "held_out") if args.half == "both" else (args.half,)):
         detection(f"wild set, {half} half", wild_set(half, args.wild), not args.no_vanilla)
+    if args.ablate:
+        ablation(wild_set("held_out", args.wild))
 
 
 if __name__ == "__main__":

@@ -54,6 +54,8 @@ dir=$(wheel_dir "$first")
 echo "setup: installing Airlock and its dependencies into .venv…"
 .venv/bin/python -m pip install --quiet --find-links "$dir" -c constraints.txt -e ".[dev]"
 .venv/bin/airlock models pull --quiet
+# Airlock's NER component (privacy/ner/): checked against its SHA-256 sums, retrained (seeded, ~3 min) only if absent
+.venv/bin/python -m privacy.ner.train --if-missing
 
 if ! use_engine "$first"; then
   if [ "$ENGINE" != auto ]; then

@@ -52,6 +52,9 @@ _ROMANCE_PREFIXES = (r"rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|place|
                      # Romanian, Colombian, Indonesian, Polish and Greek street words
                      r"|bulevardul|drumul|calea|aleea|șoseaua|soseaua|splaiul|intrarea|piața|carrera|cra\.|diagonal"
                      r"|transversal|circunvalación|jalan|jl\.|gang|ulica|aleja|ul\.|odos|odós")
+# Street words of other languages, glued or free ("Vestergade", "ul.", "Rua"): other recognizers'
+# evidence that a span is a street.
+STREET_WORDS_ABROAD = rf"(?:{_DE_SUFFIXES})\b|\b(?:{_ROMANCE_PREFIXES})(?=\s)|\b(?:utca|ulica|cesta|vijenac|trg)\b"
 # Prefixes strong enough to mark a street without a house number ("rue Océane Pelletier").
 _STRONG_PREFIXES = r"rue|chemin|impasse|allée|boulevard|calle|avenida|paseo|piazza|viale|vicolo|rua"
 _ROMANCE_LINK = r"(?:(?:de|du|des|de la|del|la|le|les|l'|d'|di|della|dei|degli|da|do|dos)\s*)"

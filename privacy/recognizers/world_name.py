@@ -52,7 +52,7 @@ class WorldNameRecognizer(LocalRecognizer):
                 results.append(self._result(words[i].start(), words[end].end(), self.FULL_SCORE))
                 i = end + 1
                 continue
-            if self._single(words[i].group()) and _reads_as_a_person(text, words[i]):
+            if self._single(words[i].group()) and reads_as_a_person(text, words[i].start(), words[i].end()):
                 results.append(self._result(words[i].start(), words[i].end(), self.SINGLE_SCORE))
             i += 1
         return results
@@ -106,11 +106,11 @@ def _same_shape(first: str, other: str) -> bool:
     return other[0].isupper()
 
 
-def _reads_as_a_person(text: str, word) -> bool:
+def reads_as_a_person(text: str, start: int, end: int) -> bool:
     """A lone first name inside a sentence, or opening one and followed by a verb of a person."""
-    before = text[:word.start()].rstrip(" \t\"'(")
-    if text[word.end():word.end() + 1] == ":":
+    before = text[:start].rstrip(" \t\"'(")
+    if text[end:end + 1] == ":":
         return False  # a field label ("Guest:", "Attn:")
     if before and before[-1] not in ".!?\n:;":
         return True
-    return bool(_PERSON_NEXT.match(text, word.end()))
+    return bool(_PERSON_NEXT.match(text, end))
