@@ -163,14 +163,15 @@ def test_exported_gguf_keeps_the_base_metadata_and_runs_in_llama_cpp(dp_run, ove
     engine.close()
     assert out.completion_tokens > 0 and out.text.strip()
 
-    # Rotary layout and tensor names right: the DP model scores unseen records like its base does,
-    # and the overfit model's loss on its own training records collapsed.
+    # Rotary layout and tensor names right: a wrong layout makes every loss far worse than the base's.
+    # The DP model scores unseen records no worse than its base (it may have learned the records' shared
+    # format), and the overfit model's loss on its own training records collapsed.
     examples, _ = render_examples(splits["holdout"][:8] + splits["train"][:8], prompt_format=model.provenance["prompt_format"])
     tokenizer = Tokenizer(model.path)
     encoded = [tokenizer.encode(e, MAX_LENGTH) for e in examples]
     tokenizer.close()
     base_loss = answer_losses(base.path, encoded)
-    assert np.abs(answer_losses(model.path, encoded[:8]) - base_loss[:8]).mean() < 0.3
+    assert np.all(answer_losses(model.path, encoded[:8]) < base_loss[:8] + 0.3)
     assert answer_losses(overfit_model["model"].path, encoded[8:]).mean() < base_loss[8:].mean() / 2
 
 
