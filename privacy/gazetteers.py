@@ -53,6 +53,7 @@ class Places:
     folded: frozenset[str]  # every name above, casefolded
     longest: int  # words in the longest name
     region_of: dict[str, str]  # casefolded name -> ISO country code (a town's most populous bearer)
+    first_words: frozenset[str]  # casefolded first word of every name
 
 
 @cache
@@ -72,8 +73,9 @@ def places() -> Places:
     countries = _country_names()
     region_of.update((name.casefold(), code) for name, code in countries.items())
     every = cities | set(countries)
-    return Places(frozenset(cities), frozenset(countries), frozenset(n.casefold() for n in every),
-                  max(len(n.split()) for n in every), region_of)
+    folded = frozenset(n.casefold() for n in every)
+    return Places(frozenset(cities), frozenset(countries), folded, max(len(n.split()) for n in every), region_of,
+                  frozenset(n.split()[0] for n in folded))
 
 
 def _country_names() -> dict[str, str]:

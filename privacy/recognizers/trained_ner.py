@@ -8,28 +8,17 @@ model is refused (this recognizer then finds nothing, and `python -m privacy.ner
 
 from __future__ import annotations
 
-from functools import cache
-
 import regex
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 
+from privacy.ner.pipeline import trained_pipeline
 from privacy.recognizers import register
 from privacy.recognizers.ner import FilteredSpacyRecognizer
 from privacy.recognizers.world_name import reads_as_a_person
 from privacy.recognizers.street_address import STREET_SUFFIXES, STREET_WORDS_ABROAD
 
 _STREET_WORD = regex.compile(rf"(?i)(?:\b(?:{STREET_SUFFIXES})\b|{STREET_WORDS_ABROAD})")
-
-
-@cache
-def trained_pipeline():
-    """The verified trained pipeline, or None when it is absent or does not match its sums."""
-    import spacy
-
-    from privacy.ner.train import MODEL_DIR, verified
-
-    return spacy.load(MODEL_DIR) if verified(MODEL_DIR) else None
 
 
 @register
@@ -49,9 +38,11 @@ class TrainedNerRecognizer(LocalRecognizer):
         word, a company be in capitals or hold a gazetteer word."""
         words = [t.lower_ for t in entity if t.is_alpha and len(t) > 1]
         if entity.label_ in ("PERSON", "LOCATION"):
+            if len(entity[0]) < 2 or any(t.like_num for t in entity):
+                return False  # "a 2 mile", "I met"
             if len(words) == 1 and entity.label_ == "PERSON" and not reads_as_a_person(entity.doc.text, entity.start_char, entity.end_char):
                 return False
-            return bool(words) and entity[0].lower_ != "i" and all(w in self.known for w in words)
+            return bool(words) and all(w in self.known for w in words)
         if entity.label_ == "STREET_ADDRESS":
             return any(t.is_digit for t in entity) and bool(_STREET_WORD.search(entity.text))
         return entity.text.isupper() or any(w in self.known for w in words)
@@ -68,7 +59,9 @@ class TrainedNerRecognizer(LocalRecognizer):
         if self.nlp is None:
             return []
         results = []
-        for entity in self.nlp(text).ents:
+        # the analyzer's batch already ran the trained model over this text with nlp.pipe
+        doc = getattr(nlp_artifacts, "trained_doc", None) or self.nlp(text)
+        for entity in doc.ents:
             value = entity.text
             if entity.label_ != "STREET_ADDRESS" and not FilteredSpacyRecognizer._plausible(entity.label_, value):
                 continue

@@ -50,6 +50,8 @@ class WorldPlaceRecognizer(LocalRecognizer):
 
     def _longest(self, text: str, words: list, i: int) -> tuple[int, float] | None:
         """(index of the last word, score) of the longest place starting at word i, or None."""
+        if words[i].group().casefold() not in self.places.first_words:
+            return None  # most words start no place name: one set lookup instead of several
         for j in range(min(len(words), i + self.places.longest) - 1, i - 1, -1):
             if any(text[words[k].end():words[k + 1].start()] != " " for k in range(i, j)):
                 continue
