@@ -259,8 +259,9 @@ def compare_paths(n: int) -> None:
     for path, (kept, s) in rows.items():
         name = "before issue 12" if path == "today" else "now (default)"
         print(f"  {name:16s}: {kept:3d}/{n} kept, {s['attempts']:3d} attempts ({s['rejection_rate']:.0%} rejected), "
-              f"{s['prompt_tokens']:6d} prompt tokens, {s['cpu_seconds']:6.1f} CPU s "
-              f"(model {s['model_cpu_seconds']:.1f}) = {kept / (s['cpu_seconds'] / 60):5.1f} kept/CPU-min")
+              f"{s['prompt_tokens_evaluated']:6d} of {s['prompt_tokens']:6d} prompt tokens evaluated, {s['cpu_seconds']:6.1f} CPU s "
+              f"(model {s['model_cpu_seconds']:.1f}) = {kept / (s['cpu_seconds'] / 60):5.1f} kept/CPU-min; "
+              f"rejected {json.dumps(s['rejected'])}")
     (old_kept, old), (new_kept, new) = rows["today"], rows["new"]
     speedup = (new_kept / new["cpu_seconds"]) / max(old_kept / old["cpu_seconds"], 1e-9)
     print(f"  ratio now/before: {speedup:.1f}× (target ≥ 5×)")

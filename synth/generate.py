@@ -45,7 +45,7 @@ ProgressFn = Callable[[int, int | None], None]
 # a fresh example set and a full prompt per record, no repair, no steering, no label check, and a
 # slot given up after max_attempts.
 TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "steer": False,
-               "label_check": False, "slot_attempts": None}
+               "label_check": False, "slot_attempts": None, "retry_temperature_step": 0.0}
 
 
 class SynthRequest(BaseModel):
@@ -70,6 +70,7 @@ class SynthRequest(BaseModel):
     repair: bool = True  # fix placeholders and replace invented PII instead of rejecting the draft
     steer: bool = True  # ask each record to mention a keyword drawn from the real records
     label_check: bool = True  # reject drafts a classifier trained on the real records reads as another label
+    retry_temperature_step: float = Field(0.15, ge=0, le=0.5)  # a retry samples hotter, away from a copy
     structured_path: Literal["fast", "grammar"] = "fast"  # grammar: constrain every attempt
     fill_placeholders: bool = True
     locale: str = "en_US"
@@ -188,8 +189,9 @@ class _Run:
     def attempt(self, task, attempt: int, last: bool) -> dict:
         ctx, request = self.ctx, self.request
         seed = derive_seed(request.seed, task.slot, attempt)
+        sampling = _retry_sampling(request, attempt)
         generate = _generator(self.engine, request, seed, constrain=last or request.structured_path == "grammar",
-                              tally=self.tally)
+                              tally=self.tally, sampling=sampling)
         draft = self.mode.produce(task, ctx, generate)
         if request.repair:
             draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, self.ignore, self.tally.repaired)
@@ -209,7 +211,8 @@ class _Run:
             raise Reject("invented_pii")
         self.outputs.add(" ".join(draft.texts))
         record["_synthetic"] = True
-        record["_provenance"] = {**self.provenance, "seed": seed, "attempt": attempt, "slot": task.slot,
+        record["_provenance"] = {**self.provenance, "sampling": sampling.model_dump(), "seed": seed,
+                                 "attempt": attempt, "slot": task.slot,
                                  **({"hint": task.data["hint"]} if "hint" in task.data else {}),
                                  "surrogates": self.filler.filled}
         return record
@@ -309,9 +312,20 @@ def _allowed(ctx: SynthContext, name: str) -> bool:
     return name in ctx.schema.get("properties", {}) or ctx.schema.get("additionalProperties", True) is not False
 
 
-def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool, tally: _Tally):
+def _retry_sampling(request: SynthRequest, attempt: int) -> Sampling:
+    """A retry after a copy, a duplicate or a bad draft samples a little hotter (at most 1.2): the
+    same prompt at the same temperature tends to repeat the same mistake."""
+    if not attempt or not request.retry_temperature_step:
+        return request.sampling
+    hotter = min(1.2, request.sampling.temperature + request.retry_temperature_step * attempt)
+    return request.sampling.model_copy(update={"temperature": max(hotter, request.sampling.temperature)})
+
+
+def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool, tally: _Tally,
+               sampling: Sampling | None = None):
     """The model call a mode makes for one attempt; its n-th call uses the n-th derived seed."""
     calls = 0
+    sampling = sampling or request.sampling
 
     def generate(messages, schema: dict | None = None, stop: list[str] | None = None) -> Completion:
         nonlocal calls
@@ -319,7 +333,7 @@ def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool
         use_grammar = schema is not None and constrain
         started = time.process_time()
         completion = engine.complete(
-            messages, request.sampling, derive_seed(seed, calls), schema=schema if use_grammar else None, stop=stop
+            messages, sampling, derive_seed(seed, calls), schema=schema if use_grammar else None, stop=stop
         )
         tally.model_cpu_seconds += time.process_time() - started
         tally.prompt_evaluated += completion.prompt_tokens if completion.prompt_evaluated is None else completion.prompt_evaluated
