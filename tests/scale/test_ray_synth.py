@@ -40,3 +40,24 @@ def test_one_worker_and_three_ray_actors_give_the_same_records(data_dir, ray_run
     assert [r["id"] for r in one.records] == [f"syn-{i:06d}" for i in range(1, len(one.records) + 1)]
     assert {r["_provenance"]["shard"] for r in one.records} <= {0, 1, 2}
     assert all(r["_provenance"]["job_seed"] == 11 for r in one.records)
+
+
+@pytest.mark.slow
+def test_synth_cli_on_ray_writes_sharded_records_and_a_summary(data_dir, tmp_path, ray_runtime):
+    import json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    out, summary = tmp_path / "synthetic.jsonl", tmp_path / "summary.json"
+    result = CliRunner().invoke(app, ["synth", str(SCRUBBED), "-o", str(out), "--mode", "classify", "-n", "2",
+                                      "--label-field", "label", "--labels", "billing,login", "--seed", "9",
+                                      "--max-tokens", "40", "--summary", str(summary), "--no-pii-filter",
+                                      "--ray", "local", "--workers", "2"])
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    stats = json.loads(summary.read_text())
+    assert len(records) == stats["generated"] >= 1 and stats["shards"] == 1
+    assert all(r["_synthetic"] and r["_provenance"]["shard"] == 0 for r in records)
+    assert f"{stats['generated']} of 2 records written to synthetic.jsonl" in result.stderr
