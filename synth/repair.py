@@ -63,11 +63,19 @@ def guess_type(raw: str) -> str | None:
     return None
 
 
+# A well-formed placeholder of a type nothing maps (<TITLE_105>, <LIMESTAR_54>) still stands where the
+# model meant a proper noun; it is filled as an organisation name rather than thrown away.
+FALLBACK_TYPE = "ORGANIZATION"
+
+
 def repair_placeholders(text: str, repairs: Counter | None = None) -> str:
     """`text` with every placeholder-like shape of a guessable type rewritten as a well-formed
-    placeholder (`<PERSON>` → `<PERSON_1>`); `repairs` counts what was rewritten."""
+    placeholder (`<PERSON>` → `<PERSON_1>`), and well-formed placeholders of unguessable types
+    filled as FALLBACK_TYPE; `repairs` counts what was rewritten."""
     def rewrite(kind: str, raw: str, number: str | None, original: str) -> str:
         entity_type = guess_type(raw)
+        if entity_type is None and kind == "placeholder_type":
+            entity_type, kind = FALLBACK_TYPE, "placeholder_type_unknown"
         if entity_type is None:
             return original
         fixed = f"<{entity_type}_{number or 1}>"

@@ -64,6 +64,12 @@ def test_unguessable_shapes_are_left_for_the_filters_to_reject():
     assert has_broken_placeholder(repair_placeholders("Ask <FOO> today."))
 
 
+def test_a_well_formed_placeholder_of_a_made_up_type_is_filled_as_a_name():
+    repairs = Counter()
+    fixed = repair_placeholders("He won the cup at <TITLE_105>.", repairs)
+    assert fixed == "He won the cup at <ORGANIZATION_105>." and repairs["placeholder_type_unknown"] == 1
+
+
 def test_invented_pii_becomes_a_placeholder_then_a_surrogate(detector):
     draft = "<PERSON_1> met Margaret Thornton; write to jane.roe@example.org before noon."
     repairs = Counter()
