@@ -52,3 +52,32 @@ def test_judge_reads_labels_like_the_real_records_do(records):
 
 def test_no_judge_for_a_single_label(records):
     assert LabelJudge.fit([r["text"] for r in records], ["same"] * len(records)) is None
+
+
+def test_plan_shares_example_sets_in_runs_and_asks_for_real_keywords(records):
+    from synth.generate import SynthRequest, _context
+    from synth.modes import get_mode
+    from synth.modes._shared import fewshot_messages
+
+    mode = get_mode("classify")
+    request = SynthRequest(mode="classify", n=12, seed=5, k=2, label_field="label", share_examples=4)
+    ctx = _context(records, request, mode)
+    tasks = mode.plan(ctx)
+    assert sorted(t.slot for t in tasks) == list(range(12))
+    runs: dict = {}
+    for position, task in enumerate(tasks):  # a group's tasks run one after another, on one example set
+        runs.setdefault(task.data["group"], []).append((position, task))
+    for members in runs.values():
+        positions = [p for p, _ in members]
+        assert positions == list(range(positions[0], positions[0] + len(positions))) and len(members) <= 4
+        assert len({tuple(t.sources) for _, t in members}) == 1
+    assert Counter(t.conditions["label"] for t in tasks) == {"billing": 4, "login": 4, "shipping": 4}
+    for task in tasks:
+        hint = task.data.get("hint")
+        key = condition_key(task.conditions)
+        assert hint is None or hint in ctx.keywords.weights[key]
+        messages = fewshot_messages(ctx, task)
+        assert not hint or f'"{hint}"' in messages[-1]["content"]
+        # the shared prefix: everything but the last request is the same within a group
+        same_group = [t for _, t in runs[task.data["group"]]]
+        assert all(fewshot_messages(ctx, t)[:-1] == messages[:-1] for t in same_group)
