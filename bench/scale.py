@@ -1,6 +1,6 @@
 """Scale-out figures: scrub and synth on 1, 2, 4 local Ray workers vs one process; audit neighbours.
 
-    nice -n 10 .venv/bin/python bench/scale.py scrub [--records 600 --workers 1 2 4]
+    nice -n 10 .venv/bin/python bench/scale.py scrub [--records 600 --workers 1 2 4] [--address HOST:PORT]
     nice -n 10 .venv/bin/python bench/scale.py synth [--n 12 --workers 1 2 --shard 2]
     nice -n 10 .venv/bin/python bench/scale.py neighbors [--recall-records 100000 --time-records 1000000]
 
@@ -50,8 +50,8 @@ def bench_scrub(args: argparse.Namespace) -> None:
         print(f"scrub {args.records} records: single process {args.records / single:.1f} rec/s ({single:.1f} s, "
               f"analyzer load included)")
         started = time.perf_counter()
-        connect(LOCAL, max(args.workers))
-        print(f"ray local runtime start: {time.perf_counter() - started:.1f} s (once per job; not counted below)")
+        connect(args.address or LOCAL, max(args.workers))
+        print(f"ray {'connect to ' + args.address if args.address else 'local runtime start'}: {time.perf_counter() - started:.1f} s (once per job; not counted below)")
         for workers in args.workers:
             started = time.perf_counter()
             out = folder / f"ray{workers}.jsonl"
@@ -123,6 +123,7 @@ def main() -> None:
     scrub = sub.add_parser("scrub")
     scrub.add_argument("--records", type=int, default=600)
     scrub.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    scrub.add_argument("--address", help="a running Ray cluster (e.g. two nodes from `ray start`) instead of a local runtime")
     near = sub.add_parser("neighbors")
     near.add_argument("--recall-records", type=int, default=100_000)
     near.add_argument("--time-records", type=int, default=1_000_000)
