@@ -25,7 +25,7 @@ _LAYOUT = regex.compile(r"\d{3}\.\d{3}\.\d{3}-\d{2}|\d{6}[-+A]\d{3}[\dA-Z]|\d{6}
 
 @register
 class NationalIdRecognizer(LocalRecognizer):
-    """Checksummed national ids; the scheme's own layout scores 0.6, a bare digit run 0.3."""
+    """Checksummed national ids; the scheme's own layout scores 0.75, a bare digit run 0.3."""
 
     CONTEXT = ["id", "identity", "national", "personal", "cpr", "personnummer", "fødselsnummer", "hetu", "bsn",
                "rijksregisternummer", "pesel", "rodné", "oib", "cnp", "cpf", "kimlik", "tc", "kennitala",
@@ -44,7 +44,7 @@ class NationalIdRecognizer(LocalRecognizer):
             value = match.group()
             if sum(c.isdigit() for c in value) < 9 or not any(self._valid(s, value) for s in self.schemes):
                 continue
-            score = 0.6 if _LAYOUT.fullmatch(value) else 0.3
+            score = 0.75 if _LAYOUT.fullmatch(value) else 0.3  # its own layout beats a phone shape (0.7)
             results.append(RecognizerResult(
                 "NATIONAL_ID", match.start(), match.end(), score,
                 analysis_explanation=AnalysisExplanation(self.name, score, textual_explanation="stdnum checksum"),

@@ -73,3 +73,11 @@ def test_a_surname_found_in_a_full_name_is_replaced_alone_too(analyzer, default_
     scrubber = Scrubber(default_policy, site_key=os.urandom(32), analyzer=analyzer)
     (item,) = scrubber.scrub([{"id": "1", "text": "Signed by Oskar Brzęczek. Reviewed: brzęczek ok"}])
     assert "brzęczek" not in item.record["text"].casefold()
+
+
+def test_national_ids_need_a_valid_checksum_and_bare_runs_a_context_word(analyzer, default_policy):
+    assert ("NATIONAL_ID", "44051401458") in _found(analyzer, default_policy, "Her PESEL is 44051401458.")
+    assert ("NATIONAL_ID", "111.444.777-35") in _found(analyzer, default_policy, "Titular 111.444.777-35 ok")
+    # same digits with the checksum broken, and a bare valid run with no id word near it
+    assert not any(t == "NATIONAL_ID" for t, _ in _found(analyzer, default_policy, "Her PESEL is 44051401459."))
+    assert not any(t == "NATIONAL_ID" for t, _ in _found(analyzer, default_policy, "Parcel 44051401458 left."))
