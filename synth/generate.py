@@ -208,7 +208,9 @@ class _Run:
             raise Reject("schema_mismatch")  # e.g. a filled value broke a length limit
         texts = _free_text(ctx, draft.body)
         if self.detector and invented_pii(record, texts, self.filler.filled, self.detector, self.ignore):
-            raise Reject("invented_pii")
+            if not (request.repair and possessive_cover(record, texts, self.filler, self.detector, self.ignore)):
+                raise Reject("invented_pii")
+            self.tally.repaired["possessive_covered"] += 1
         self.outputs.add(" ".join(draft.texts))
         record["_synthetic"] = True
         record["_provenance"] = {**self.provenance, "sampling": sampling.model_dump(), "seed": seed,
@@ -242,6 +244,35 @@ def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, gener
         "seconds": round(seconds, 3),
         "tokens_per_second": round(tally.completion_tokens / seconds, 1) if seconds else 0.0,
     }
+
+
+def possessive_cover(record: dict, fields: list[str], filler: Filler, detector: PiiDetector,
+                     ignore: Collection[str]) -> bool:
+    """Detectors read "Port Dillon's" as one entity, so a surrogate followed by a possessive looks
+    like a value the model invented. Extend such surrogate spans over the "'s" (the record's
+    provenance then says so, for the audit's re-scan too) and say whether that clears every detection."""
+    extended = []
+    for span in filler.filled:
+        text = _field_text(record, span["field"])
+        if text is not None and text[span["end"]:span["end"] + 2] in ("'s", "\u2019s"):
+            span = {**span, "end": span["end"] + 2}
+        extended.append(span)
+    if invented_pii(record, fields, extended, detector, ignore):
+        return False
+    filler.filled[:] = extended
+    return True
+
+
+def _field_text(record: dict, path: str) -> str | None:
+    value = record
+    for part in path.split("."):
+        if isinstance(value, dict):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+    return value if isinstance(value, str) else None
 
 
 def _judge(ctx: SynthContext) -> LabelJudge | None:

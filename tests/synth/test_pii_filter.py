@@ -79,3 +79,25 @@ def test_kept_records_carry_no_invented_pii(records, engine, detector):
     assert result.records, result.summary
     for record in result.records:
         assert invented_pii(record, ["text"], record["_provenance"]["surrogates"], detector, IGNORE) == []
+
+
+def test_a_surrogate_read_with_its_possessive_is_covered_not_invented():
+    """A detector that, like spaCy's, takes "Port Dillon's" as one entity."""
+    import re
+
+    from synth.generate import possessive_cover
+
+    def merging(text):
+        return [("LOCATION", m.start(), m.end()) for m in re.finditer(r"[A-Z][\w-]+(?: [A-Z][\w-]+)*'s", text)]
+
+    filler = Filler()
+    filler.start_record(11)
+    record = {"text": filler.fill("Shares in <LOCATION_1>'s biggest bank fell.", "text")[0]}
+    assert invented_pii(record, ["text"], filler.filled, merging, IGNORE)  # "'s" is outside the surrogate
+    assert possessive_cover(record, ["text"], filler, merging, IGNORE)
+    (span,) = filler.filled
+    assert record["text"][span["start"]:span["end"]].endswith("'s")
+    # a value the model really invented stays invented
+    filler.start_record(12)
+    record = {"text": filler.fill("<LOCATION_1> and Margaret Hale's bank fell.", "text")[0]}
+    assert not possessive_cover(record, ["text"], filler, merging, IGNORE)
