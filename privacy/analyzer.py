@@ -189,12 +189,19 @@ _UNIT_TAIL = re.compile(
     r"|dcha|dto|esq|étage|floor|fl)\b\.?|\d{1,3}\.[ \t]*(?:tv|th|mf)\.?|#[ \t]*\d{1,5})", re.IGNORECASE)
 
 
+# A unit written before its street: "Suite 9, ", "Unit 4/", "Level 12, " right before the span.
+_UNIT_HEAD = re.compile(r"\b(?:Apt|Apartment|Suite|Ste|Unit|Flat|Level|Floor|Shop)\.?[ \t]*(?=[\w-]{0,4}\d)[\w-]{1,5}"
+                        r"(?:,[ \t]*|[ \t]*/[ \t]*|[ \t]+)$", re.IGNORECASE)
+
+
 def extend_street_units(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Grow each street address over the unit right after it: a caught street must not leave its
-    "Suite 400" or "2. tv." behind (repeatedly: "Flat 3, floor 2")."""
+    """Grow each street address over the unit right after it (and one right before it): a caught
+    street must not leave its "Suite 400" or "2. tv." behind (repeatedly: "Flat 3, floor 2")."""
     for result in results:
         if result.entity_type != "STREET_ADDRESS":
             continue
+        if head := _UNIT_HEAD.search(text, 0, result.start):
+            result.start = head.start()  # "Suite 9, 6 April Cutting", "Level 12, 1 Macquarie Place"
         while match := _UNIT_TAIL.match(text, result.end):
             if match.end() == result.end:
                 break

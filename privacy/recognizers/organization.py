@@ -20,7 +20,8 @@ _LEGAL_FORMS = (r"Inc\.?|Incorporated|LLC|L\.L\.C\.|Ltd\.?|Limited|LLP|L\.P\.|PL
                 # Central and Northern European, Turkish, Latin American and Indonesian forms
                 r"|Sp\.\s?z\s?o\.o\.(?:\s*Sp\.k\.)?|Sp\.k\.|Sp\.\s?j\.|j\.d\.o\.o\.|d\.o\.o\.|d\.d\.|Kft\.|Zrt\.|Nyrt\.|Bt\."
                 r"|A\.Ş\.|A\.S\.|San\.(?:\s+ve\s+Tic\.)?|Tic\.|Ltda\.?|ApS|s\.r\.o\.|a\.s\.|v\.o\.s\.|Oyj|Ky|Tmi|ehf\.|hf\."
-                r"|Tbk|S\.R\.L\.|S\.C\.|ASF|VOF|BVBA|CVBA|EIRL|S\.A\.C\.|S\.A\.\s+de\s+C\.V\.|Cía\.|Sociedad\s+Anónima")
+                r"|Fund(?:\s+[IVX]{1,4}\b)?|Funds|"
+                r"Tbk|S\.R\.L\.|S\.C\.|ASF|VOF|BVBA|CVBA|EIRL|S\.A\.C\.|S\.A\.\s+de\s+C\.V\.|Cía\.|Sociedad\s+Anónima")
 # Phrases after which a capitalised name is an employer or provider ("works at Klemt").
 _EMPLOYER_CUE = (r"(?i:work(?:s|ed|ing)?\s+(?:at|for)|employed\s+(?:by|at)|employer|company|insurer"
                  r"|insurance\s+provider|vendor|supplier|contractor|bank|arbeitet\s+bei|travaille\s+chez"

@@ -50,6 +50,8 @@ _ROMANCE_PREFIXES = (r"rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|place|
                      r"|vial|glorieta|pasaje|pasadizo|c\.|callejón|cuesta|urbanización|alameda|rambla|praça|rua"
                      r"|travessa|canale|lungomare|strada|sentiero"
                      # Romanian, Colombian, Indonesian, Polish and Greek street words
+                     r"|estação|núcleo|setor|quadra|conjunto|loteamento|residencial|vila|chácara|fazenda|trecho|viela"
+                     r"|rodovia|ladeira|recanto"
                      r"|bulevardul|drumul|calea|aleea|șoseaua|soseaua|splaiul|intrarea|piața|carrera|cra\.|diagonal"
                      r"|transversal|circunvalación|jalan|jl\.|gang|ulica|aleja|ul\.|odos|odós")
 # Street words of other languages, glued or free ("Vestergade", "ul.", "Rua"): other recognizers'
@@ -88,6 +90,10 @@ PATTERNS = [
     Pattern("name_street_word_number",
             r"\b(?:[A-ZÀ-Ýa-zß-ÿ][\w'’.-]*\s+){1,3}(?i:utca|út|útja|tér|körút|ulica|cesta|vijenac|trg|ul\.)"
             r"\s+\d{1,4}[a-z]?(?:/\d{1,4})?\.?", 0.6),
+    # Colombian and other Latin American numbered streets: Carrera 18 # 12-7, Calle 47, Diagonal 4U
+    Pattern("numbered_street",
+            r"\b(?:Calle|Carrera|Cra\.?|Cl\.?|Diagonal|Dg\.?|Transversal|Tv\.?|Tr\.?|Avenida\s+Calle|Avenida|Av\.?)"
+            r"\s+\d{1,3}[A-Z]?\b(?:\s*(?:#|No\.?|N°)\s*\d{1,3}[A-Z]?(?:\s*-\s*\d{1,3})?)?", 0.6),
     # prose: a street line after a moving cue, in any case ("moved to skolvägen 055")
     Pattern("words_number_after_move_cue",
             r"(?i:\b(?:moved\s+to|moving\s+to|relocated\s+to|lives?\s+at|living\s+at|move\s+to)\s+)"
