@@ -30,7 +30,7 @@ def finetune(
     learning_rate: float = typer.Option(2e-3, "--learning-rate", help="AdamW learning rate of the LoRA adapter."),
     lora_r: int = typer.Option(8, "--lora-r", min=1, help="LoRA rank."),
     max_length: int = typer.Option(128, "--max-length", min=16, help="Longest training sequence in tokens (request + record)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of sampling, noise and initialisation: the same seed gives the same model."),
+    seed: int = typer.Option(0, "--seed", help="Seed of initialisation and data order. DP noise never comes from it: it is drawn from os.urandom."),
     label_field: str = typer.Option(None, "--label-field", help="The class label field, as for `airlock synth`."),
     text_field: list[str] = typer.Option(None, "--text-field", help="A free-text field to learn (repeatable; default: inferred)."),
     threads: int = typer.Option(None, "--threads", min=1, help="CPU threads for training (default: torch's)."),
