@@ -193,7 +193,10 @@ def main() -> None:
     engine = RecordingEngine(model, runtime)
     raw = llama_cpp.Llama(model_path=str(model.path), n_ctx=runtime.n_ctx, n_threads=runtime.n_threads,
                           n_threads_batch=runtime.n_threads, n_gpu_layers=runtime.n_gpu_layers, verbose=False)
-    request = SynthRequest(mode="fewshot", n=args.n, seed=11, label_field="label", sampling=sampling)
+    # Prefix reuse off: the raw replay starts every call from an empty context, so only then do both
+    # sides evaluate the same tokens and the ratio is Airlock's overhead (section 3 measures the reuse).
+    request = SynthRequest(mode="fewshot", n=args.n, seed=11, label_field="label", sampling=sampling,
+                           reuse_prefix=False)
     airlock_runs, raw_runs = [], []
     for _ in range(args.rounds):
         engine.calls.clear()

@@ -212,11 +212,14 @@ def extend_street_units(text: str, results: list[RecognizerResult]) -> list[Reco
 _RANK = {"DATE_TIME": 0, "NRP": 0, "LOCATION": 1, "ORGANIZATION": 1, "PERSON": 1}
 
 
-_NER_RECOGNIZERS = ("FilteredSpacyRecognizer", "TrainedNerRecognizer")
+# Detectors of broad types (person, place, organisation) by a statistical model or by a gazetteer:
+# "Holloway" is a town and a surname, so a gazetteer's LOCATION must not outrank spaCy's PERSON for
+# "Margaret Holloway" — among them the score decides; a specific pattern still beats them all.
+_NER_RECOGNIZERS = ("FilteredSpacyRecognizer", "TrainedNerRecognizer", "WorldPlaceRecognizer", "WorldNameRecognizer")
 
 
 def _from_ner(result: RecognizerResult) -> bool:
-    """A statistical model's span: its broad types yield to patterns, as spaCy's do."""
+    """A broad-type span (statistical model or gazetteer): yields to patterns, as spaCy's do."""
     return (result.recognition_metadata or {}).get("recognizer_name") in _NER_RECOGNIZERS
 
 

@@ -45,6 +45,8 @@ class TrainedNerRecognizer(LocalRecognizer):
             return bool(words) and all(w in self.known for w in words)
         if entity.label_ == "STREET_ADDRESS":
             return any(t.is_digit for t in entity) and bool(_STREET_WORD.search(entity.text))
+        if any(t.like_num for t in entity) and not entity.text.isupper():
+            return False  # "March 3rd": a date beside a word that is also a town, not a company
         return entity.text.isupper() or any(w in self.known for w in words)
 
     def load(self) -> None:
