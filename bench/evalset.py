@@ -255,20 +255,20 @@ def _compose(rng: random.Random, domain: str, s: Subject) -> str:
     return template.replace("@address", _address(rng, s))
 
 
-def _fill(template: str, s: Subject) -> tuple[str, list[GoldSpan]]:
-    out: list[str] = []
-    spans: list[GoldSpan] = []
-    pos = 0
-    length = 0
+def fill_slots(template: str, values: dict[str, str], entity_of_slot: dict[str, str],
+               joins=lambda literal, entity: False) -> tuple[str, list[GoldSpan]]:  # noqa: ANN001
+    """Fill the `{slot}`s and record a gold span per slot with an entity type; `joins(literal,
+    entity)` says when a value continues the previous span of its type (a street and its number)."""
+    out, spans, length, pos = [], [], 0, 0
     for m in _SLOT.finditer(template):
         literal = template[pos:m.start()]
-        out.append(literal)
+        value, entity = values[m.group(1)], entity_of_slot.get(m.group(1))
         length += len(literal)
-        value = s.values[m.group(1)]
-        entity = ENTITY_OF_SLOT.get(m.group(1))
-        if entity:
+        if entity and spans and spans[-1].entity_type == entity and joins(literal, entity):
+            spans[-1] = GoldSpan(spans[-1].start, length + len(value), entity)
+        elif entity:
             spans.append(GoldSpan(length, length + len(value), entity))
-        out.append(value)
+        out += [literal, value]
         length += len(value)
         pos = m.end()
     out.append(template[pos:])
@@ -297,7 +297,7 @@ def generate(n: int, seed: int = HELD_OUT_SEED) -> list[EvalRecord]:
     for i in range(n):
         domain = DOMAINS[i % len(DOMAINS)] if i < len(DOMAINS) else rng.choice(DOMAINS)
         subject = _subject(rng, fakers)
-        text, spans = _fill(_compose(rng, domain, subject), subject)
+        text, spans = fill_slots(_compose(rng, domain, subject), subject.values, ENTITY_OF_SLOT)
         records.append(EvalRecord(f"E-{i + 1:05d}", domain, subject.locale, _recase(rng, domain, text), spans))
     return records
 

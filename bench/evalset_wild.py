@@ -39,7 +39,7 @@ from pathlib import Path
 
 from faker import Faker
 
-from bench.evalset import EvalRecord, GoldSpan
+from bench.evalset import EvalRecord, GoldSpan, fill_slots
 
 WILD_DEV_SEED = 4242
 WILD_HELD_OUT_SEED = 90210
@@ -219,7 +219,7 @@ def _values(rng: random.Random, country: Country, faker: Faker | None) -> dict[s
         "city": rng.choice(cities), "country": rng.choice(_country_names()[country.code]),
         "region": _faker_value(faker, "state_abbr") or _faker_value(faker, "administrative_unit") or rng.choice(cities),
         "district": _faker_value(faker, "city") or rng.choice(cities),
-        "zip": _faker_value(faker, "postcode") or (faker or Faker()).bothify(country.postcode).upper(),
+        "zip": _faker_value(faker, "postcode") or _bothify(rng, country.postcode),
         "street": _street(rng, country, faker), "num": (_faker_value(faker, "building_number") or str(rng.randint(1, 240))).removeprefix("Nr. "),
         "unit": rng.choice(_UNITS).format(n=n), "box": str(rng.randint(100, 99999)),
         "title": rng.choice(_TITLES), "n": str(n), "age": str(rng.randint(18, 94)),
@@ -313,25 +313,16 @@ def _template(rng: random.Random, family: str, country: Country) -> str:
     return text.replace("@block", country.layout).replace("@line", country.layout.replace("\n", ", "))
 
 
-def _fill(template: str, values: dict[str, str]) -> tuple[str, list[GoldSpan]]:
-    """Fill the slots; street pieces on one line (street, number, unit) form one address span."""
-    out, spans, length, pos = [], [], 0, 0
-    for m in _SLOT.finditer(template):
-        literal = template[pos:m.start()]
-        out.append(literal)
-        length += len(literal)
-        value, slot = values[m.group(1)], m.group(1)
-        entity = ENTITY_OF_SLOT.get(slot)
-        if entity == "STREET_ADDRESS" and spans and spans[-1].entity_type == entity and "\n" not in literal \
-                and not literal.strip(" ,").endswith(("bus", "ap", "D:", "piso", "depto", "#")) and len(literal) <= 6:
-            spans[-1] = GoldSpan(spans[-1].start, length + len(value), entity)
-        elif entity:
-            spans.append(GoldSpan(length, length + len(value), entity))
-        out.append(value)
-        length += len(value)
-        pos = m.end()
-    out.append(template[pos:])
-    return "".join(out), spans
+def _joins(literal: str, entity: str) -> bool:
+    """Street pieces on one line (street, number, unit) form one address span."""
+    return entity == "STREET_ADDRESS" and "\n" not in literal and len(literal) <= 6 \
+        and not literal.strip(" ,").endswith(("bus", "ap", "D:", "piso", "depto", "#"))
+
+
+def _bothify(rng: random.Random, pattern: str) -> str:
+    """Faker's bothify from the seeded generator (an unseeded Faker() made the set irreproducible)."""
+    return "".join(str(rng.randrange(10)) if c == "#" else rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") if c == "?" else c
+                   for c in pattern).upper()
 
 
 def generate_wild(n: int, seed: int) -> list[EvalRecord]:
@@ -348,7 +339,7 @@ def generate_wild(n: int, seed: int) -> list[EvalRecord]:
                 fakers[country.locale].seed_instance(seed + len(fakers))
             faker = fakers[country.locale]
         family = list(FAMILIES)[i % len(FAMILIES)] if i < len(FAMILIES) else rng.choice(list(FAMILIES))
-        text, spans = _fill(_template(rng, family, country), _values(rng, country, faker))
+        text, spans = fill_slots(_template(rng, family, country), _values(rng, country, faker), ENTITY_OF_SLOT, _joins)
         if family in ("support_chat", "prose") and rng.random() < 0.5 and len(text.lower()) == len(text):
             text = text.lower()
         records.append(EvalRecord(f"W{seed}-{i + 1:05d}", family, country.code, text, spans))
