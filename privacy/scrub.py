@@ -5,13 +5,14 @@ Detection is the expensive part (~99% of the time), so it is what runs in batche
 inputs, in a pool of worker processes. Operators run in the parent, in record order: that keeps
 placeholder numbering (`<PERSON_1>` is the first person of the dataset) consistent and the
 vault in one place. The single-process path is the same code with an inline executor.
+Between the two, in the parent too, a value found once spreads to its undetected repeats in the
+record and across the dataset (privacy/coherence.py).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +22,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from privacy.coherence import DatasetValues
 from privacy.detections import Detection, detect_in_worker, detect_texts, presidio_without_torch, start_worker
 from privacy.errors import BadInput, PolicyError
 from privacy.fields import PlannedRecord, Unit, check_rules, plan_record
@@ -40,9 +42,10 @@ BATCH_RECORDS = 64
 # Roughly 3,000 records: each worker spends seconds loading spaCy, so the pool pays off only on larger
 # files (bench/scrub.py, quiet 2-core machine: 1,000 records slower than one process, 3,000 records 1.7x).
 PARALLEL_MIN_BYTES = 768 * 1024
+# Records held back after detection so that a value found late in the window also covers the
+# records before it (privacy/coherence.py); later windows still get every earlier window's values.
+COHERENCE_WINDOW_BATCHES = 16
 FIELD_RULE_DETECTOR = "field rule"
-REPEAT_DETECTOR = "repeated in record"
-MIN_REPEATED_CHARS = 3  # shorter values ("Al", "5") would also match unrelated words
 
 ProgressFn = Callable[[int, int | None], None]  # same shape as api.progress.ProgressFn
 
@@ -77,6 +80,7 @@ class Scrubber:
         self._analyzer = analyzer
         self._context = OperatorContext(site_key=site_key, vault_key=vault_key, locale=policy.surrogate_locale)
         self._engine = build_engine()
+        self._dataset_values = DatasetValues()
         self._operators = {"DEFAULT": self._operator_config("default_operator", policy.default_operator)}
         for entity_type, rule in policy.operators.items():
             self._operators[entity_type] = self._operator_config(f"operators.{entity_type}", rule)
@@ -99,11 +103,14 @@ class Scrubber:
         """Scrub records lazily, in order. `workers` > 1 detects in that many processes;
         `vault` receives the raw value of every finding, sealed."""
         planned = (plan_record(record, number, self.policy) for number, record in enumerate(records, 1))
+        detected = self._detect_batches(_batched(planned, BATCH_RECORDS), workers)
         done = 0
-        for batch, detections in self._detect_batches(_batched(planned, BATCH_RECORDS), workers):
-            found = iter(detections)
-            for record in batch:
-                yield self._finish(record, found, vault)
+        for window in _batched(detected, COHERENCE_WINDOW_BATCHES):
+            found = [(record, spans) for batch, detections in window for record, spans in _unit_spans(batch, detections)]
+            for record, spans in found:
+                self._dataset_values.learn(record.units, spans)
+            for record, spans in found:
+                yield self._finish(record, self._dataset_values.extend(record.units, spans), vault)
                 done += 1
                 if progress:
                     progress(done, total)
@@ -149,11 +156,10 @@ class Scrubber:
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def _finish(self, planned: PlannedRecord, detections: Iterator[list[Detection]],
+    def _finish(self, planned: PlannedRecord, unit_spans: list[list[Detection]],
                 vault: VaultWriter | None) -> ScrubbedRecord:
         findings: list[Finding] = []
-        found_spans = [next(detections) if unit.kind == "text" else _whole_value(unit) for unit in planned.units]
-        for unit, spans in zip(planned.units, _repeat_in_record(planned.units, found_spans)):
+        for unit, spans in zip(planned.units, unit_spans):
             text, found = self._anonymize(unit.text, spans, planned.record_id, planned.number, unit.field, vault)
             planned.fill(unit, text)
             findings.extend(found)
@@ -253,54 +259,18 @@ def _texts(batch: list[PlannedRecord]) -> list[str]:
     return [unit.text for record in batch for unit in record.units if unit.kind == "text"]
 
 
+def _unit_spans(batch: list[PlannedRecord], detections: list[list[Detection]]):
+    """(record, spans of each of its units): detections of text units in order, a field rule's
+    whole value for PII fields."""
+    found = iter(detections)
+    for record in batch:
+        yield record, [next(found) if unit.kind == "text" else _whole_value(unit) for unit in record.units]
+
+
 def _whole_value(unit: Unit) -> list[Detection]:
     if not unit.text.strip():
         return []
     return [Detection(unit.entity, 0, len(unit.text), 1.0, FIELD_RULE_DETECTOR)]
-
-
-def _repeat_in_record(units: list[Unit], found: list[list[Detection]]) -> list[list[Detection]]:
-    """Also replace every other occurrence, in the record's free text, of a value found once.
-
-    NER may tag "Ada Lovelace" in one sentence and miss her in the next; a value found anywhere in
-    the record (a structured email column included) is treated as found everywhere in it, and so
-    is each word of a full name ("Lovelace" alone).
-    """
-    values: dict[str, Detection] = {}
-    for unit, spans in zip(units, found):
-        for span in spans:
-            raw = unit.text[span.start:span.end]
-            if sum(c.isalnum() for c in raw) >= MIN_REPEATED_CHARS:
-                values.setdefault(raw.casefold(), span)
-            for part in _name_parts(span.entity_type, raw):
-                values.setdefault(part, span)
-    if not values:
-        return found
-    alternatives = "|".join(re.escape(v) for v in sorted(values, key=len, reverse=True))
-    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-    repeated = []
-    for unit, spans in zip(units, found):
-        extra = []
-        if unit.kind == "text":
-            for match in pattern.finditer(unit.text):
-                source = values.get(match.group(0).casefold())
-                if source and not any(s.start == match.start() and s.end == match.end() for s in spans):
-                    extra.append(Detection(source.entity_type, match.start(), match.end(), source.score,
-                                           REPEAT_DETECTOR))
-        repeated.append(spans + extra)
-    return repeated
-
-
-def _name_parts(entity_type: str, raw: str) -> list[str]:
-    """The words of a full person name, casefolded: "Mele Tupou" found once makes "Dr. Tupou"
-    elsewhere in the record hers too. Everyday words and particles ("de", "van") are left out."""
-    words = re.findall(r"[^\W\d_][\w'’-]*", raw)
-    if entity_type != "PERSON" or len(words) < 2:
-        return []
-    from privacy.recognizers.uncased_name import common_words
-
-    common = common_words()
-    return [w.casefold() for w in words if len(w) >= MIN_REPEATED_CHARS and w.casefold() not in common]
 
 
 def _merge_adjacent(text: str, spans: list[Detection]) -> list[Detection]:
