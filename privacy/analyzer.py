@@ -183,15 +183,15 @@ def _analyze(analyzer: AnalyzerEngine, text: str, policy: PrivacyPolicy, nlp_art
 
 # What may follow a street line as part of it: a unit, floor or door ("Suite 400", "2. tv.", "3º izq.",
 # "lok. 5", "ap. 29", "bus 3", "piso 4"), after a comma or a space.
-_UNIT_TAIL = re.compile(
-    r"^,?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Level|Room|Rm|Bldg|lok|lokal|ap|apt|bus|piso|depto"
+_UNIT_TAIL = re.compile(  # used with .match(text, pos): no "^", which would only match at 0
+    r",?[ \t]*(?:(?:Apt|Apartment|Suite|Ste|Unit|Flat|Floor|Fl|Level|Room|Rm|Bldg|lok|lokal|ap|apt|bus|piso|depto"
     r"|dpto|puerta|door|étage|etg|sal|kat|daire|D)\.?:?[ \t]*(?=[\w-]{0,4}\d)[\w-]{1,5}\b|\d{1,3}(?:\.|º|ª)?[ \t]*(?:tv|th|mf|sal|izq"
-    r"|dcha|dto|esq|étage|floor|fl)\b\.?|\d{1,3}\.[ \t]*(?:tv|th|mf)\.?|#[ \t]*\d{1,5})", re.IGNORECASE)
+    r"|dcha|dto|esq|étage|floor|fl)\b\.?|(?:\d{1,3}|st)?\.[ \t]*(?:tv|th|mf)\b\.?|#[ \t]*\d{1,5})", re.IGNORECASE)
 
 
 # A unit written before its street: "Suite 9, ", "Unit 4/", "Level 12, " right before the span.
-_UNIT_HEAD = re.compile(r"\b(?:Apt|Apartment|Suite|Ste|Unit|Flat|Level|Floor|Shop)\.?[ \t]*(?=[\w-]{0,4}\d)[\w-]{1,5}"
-                        r"(?:,[ \t]*|[ \t]*/[ \t]*|[ \t]+)$", re.IGNORECASE)
+_UNIT_HEAD = re.compile(r"(?:\b(?:Apt|Apartment|Suite|Ste|Unit|Flat|Level|Floor|Shop)\.?[ \t]*(?=[\w-]{0,4}\d)[\w-]{1,5}"
+                        r"|\b(?:\d{1,3}|st)\.[ \t]*(?:tv|th|mf)\.?)(?:,[ \t]*|[ \t]*/[ \t]*|[ \t]+)$", re.IGNORECASE)
 
 
 def extend_street_units(text: str, results: list[RecognizerResult]) -> list[RecognizerResult]:

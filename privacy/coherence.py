@@ -9,9 +9,11 @@ the operators, on detections only, so every executor gives the same output.
 What spreads:
 - within a record: every detected value of 3+ letters or digits, case-insensitive, and each
   uncommon word of a full person name ("Lovelace" after "Ada Lovelace");
-- to the dataset's other records: person names (the same way, case-insensitive) and identifiers
-  (emails, phone numbers, national ids, account numbers, ...; exact), specific enough that a repeat
-  is the same value. Places, organisations, postcodes and dates stay in their record: "Paris" in
+- to the dataset's other records: full person names, case-insensitive, and identifiers (emails,
+  phone numbers, national ids, account numbers, ...; exact), specific enough that a repeat is the
+  same value. A single word spreads only when it is a known first name or surname (the gazetteer
+  of privacy/gazetteers.py) and not an everyday word: one misread "Payment" tagged as a person
+  must not take every "Payment" of the dataset with it. Places, organisations, postcodes and dates stay in their record: "Paris" in
   one record's address says nothing about "Paris" in another's prose.
 
 Matches are whole words. Values are indexed by their first word, so a text is scanned once however
@@ -90,10 +92,15 @@ class DatasetValues:
         if self.index.size >= MAX_DATASET_VALUES:
             return
         for raw, span in _values(units, found):
-            if span.entity_type not in RECORD_ONLY_TYPES:
-                caseless = span.entity_type == "PERSON"
-                self.index.add(raw, span, caseless)
-                for part in name_parts(span.entity_type, raw):
+            if span.entity_type in RECORD_ONLY_TYPES or "\n" in raw:
+                continue  # a detection across lines is a misread ("Ibrahim Joseph\nPayment")
+            if span.entity_type != "PERSON":
+                self.index.add(raw, span, caseless=False)
+                continue
+            if len(_NAME_WORD.findall(raw)) > 1 or _known_name(raw):
+                self.index.add(raw, span, caseless=True)
+            for part in name_parts(span.entity_type, raw):
+                if _known_name(part):
                     self.index.add(part, span, caseless=True)
 
     def extend(self, units: list[Unit], found: list[list[Detection]]) -> list[list[Detection]]:
@@ -127,6 +134,15 @@ def name_parts(entity_type: str, raw: str) -> list[str]:
 
     common = common_words()
     return [w for w in words if len(w) >= MIN_CHARS and w.casefold() not in common]
+
+
+def _known_name(word: str) -> bool:
+    from privacy.gazetteers import names
+    from privacy.recognizers.uncased_name import common_words
+
+    folded = word.casefold()
+    gazetteer = names()
+    return (folded in gazetteer.first or folded in gazetteer.last) and folded not in common_words()
 
 
 def _values(units: list[Unit], found: list[list[Detection]]) -> Iterable[tuple[str, Detection]]:

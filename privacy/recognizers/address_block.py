@@ -18,6 +18,7 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 from privacy.gazetteers import places
 from privacy.recognizers import register
 from privacy.recognizers.ner import LABEL_WORDS
+from privacy.recognizers.street_address import STREET_SUFFIXES, STREET_WORDS_ABROAD
 from privacy.recognizers.uncased_name import common_words
 
 _PART = regex.compile(r"[^\n,;|]+")
@@ -26,11 +27,15 @@ _PART = regex.compile(r"[^\n,;|]+")
 _POSTCODE = regex.compile(
     r"(?<![\w-])(?:[A-Z]{1,2}-)?(?:\d{3}\s\d{2}|\d{2}-\d{3}|\d{4,5}-\d{3}|\d{4}\s?[A-Z]{2}(?![a-z])|\d{3,6}"
     r"|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]\d{2}\s?[A-Z0-9]{4}|[A-Z]\d{4}[A-Z]{3})(?![\w-])")
+# A street word with a house number: a postcode alone beside such a part closes its address.
+_STREET_WORD = regex.compile(rf"(?i)(?:\b(?:{STREET_SUFFIXES})\b|{STREET_WORDS_ABROAD}|\b(?:utca|út|tér)\b)(?=.*\d)")
 _STREETISH = regex.compile(r"^(?=.*\d)(?=.*[^\W\d_]{3})[^@:=]{3,60}$")
 _UNIT = regex.compile(r"^(?=.*\d)[^@:=]{1,14}$")
 _WORD = regex.compile(r"[^\W\d_][\w'’.-]*(?<![.-])")
 # Sentences are not street lines: money, percentages, or two everyday lowercase words in a row.
 _SENTENCE = regex.compile(r"[$€£%]|\b(?:the|of|for|to|in|on|about|within|days|weeks|hours|is|are|was|with|and|or)\s+[a-z]{2,}\b")
+_FIELD_LABEL = regex.compile(r"^(?i:addr|address|adresse|street)[ \t]*:[ \t]*")
+_PROSE_LEAD = regex.compile(r"^.*\b(?:at|is|to|in|on|still|now|address)[ \t]+(?=\S)")
 _LOWER_WORD = regex.compile(r"\b[a-z]{3,}\b")
 _LABEL_START = regex.compile(r"(?i)^(?:tel|phone|fax|mobile|contact|weight|invoice|booking|order|amount|ref|id|vat)\b")
 
@@ -66,7 +71,8 @@ class AddressBlockRecognizer(LocalRecognizer):
         for i, part in enumerate(parts):
             near = [k for k in (i - 1, i + 1) if 0 <= k < len(parts) and abs(parts[k].line - part.line) <= 1]
             codes = [(s, e) for s, e, code in self._postcodes(part)
-                     if self._beside_town(part.text, s, e) or (part.text.strip() == code and any(town_only[k] for k in near))]
+                     if self._beside_town(part.text, s, e) or (part.text.strip().rstrip(".") == code and any(
+                         town_only[k] or _STREET_WORD.search(parts[k].text) for k in near))]
             if codes:
                 results += [self._result("ZIP_CODE", part.start + s, part.start + e) for s, e in codes]
                 for k in (i - 1, i - 2, i - 3, i + 1, i + 2):
@@ -90,8 +96,8 @@ class AddressBlockRecognizer(LocalRecognizer):
     def _town_at(self, text: str, start: int) -> int:
         """Length of the longest capitalised gazetteer place (up to three words) at `start`, or 0."""
         words = list(_WORD.finditer(text, start))[:3]
-        if not words or words[0].start() != start or not words[0].group()[0].isupper():
-            return 0
+        if not words or words[0].start() != start or not (words[0].group()[0].isupper() or text.islower()):
+            return 0  # a town is capitalised, unless the whole text is lowercase ("12608 berrechid")
         for j in range(len(words) - 1, -1, -1):
             name = text[start:words[j].end()]
             folded = name.casefold()
@@ -105,12 +111,14 @@ class AddressBlockRecognizer(LocalRecognizer):
         if not (0 <= k < len(parts)) or abs(parts[k].line - postal.line) > 3:
             return []
         part = parts[k]
-        body = part.text.strip()
+        body = _FIELD_LABEL.sub("", part.text.strip())  # "ADDR: Strømberget 07"
         alone = sum(p.line == part.line for p in parts) == 1
         if (not _STREETISH.match(body) or _LABEL_START.match(body) or _POSTCODE.fullmatch(body)
                 or len(body.split()) > 6 or _SENTENCE.search(body) or len(_LOWER_WORD.findall(body)) >= 3 or (part.line != postal.line and not alone)):
             return []
         offset = part.start + part.text.index(body)
+        if lead := _PROSE_LEAD.match(body):  # "Lives alone at Nielsenstien 4": the street starts after "at"
+            offset, body = offset + lead.end(), body[lead.end():]
         found = [self._result("STREET_ADDRESS", offset, offset + len(body))]
         after = parts[k + 1] if k + 1 < len(parts) else None
         if after and after is not postal and after.line == part.line and _UNIT.match(after.text.strip()):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import regex
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
+from spacy.lang.en.stop_words import STOP_WORDS
 
 from privacy.recognizers import register
 
@@ -15,11 +16,11 @@ FIELDS = {
     "PERSON": ("name", "full name", "first name", "last name", "surname", "given name", "patient",
                "patient name", "customer", "customer name", "client", "client name", "employee",
                "contact", "person", "insured", "policyholder", "account holder", "cardholder",
-               "emergency contact", "next of kin"),
+               "emergency contact", "next of kin", "nok", "guest", "recipient", "attn", "spouse", "passenger"),
     "LOCATION": ("city", "town", "place of birth", "birthplace"),
     "STREET_ADDRESS": ("address", "street", "street address", "home address", "residence"),
     "ORGANIZATION": ("employer", "company", "organisation", "organization", "insurer", "insurance",
-                     "bank", "hospital", "clinic"),
+                     "bank", "hospital", "clinic", "bill to", "sold to", "consignee"),
     "ZIP_CODE": ("zip", "zip code", "zipcode", "postcode", "postal code", "post code", "plz"),
 }
 ENTITY_OF_FIELD = {name: entity for entity, names in FIELDS.items() for name in names}
@@ -32,6 +33,18 @@ _KEY_VALUE = regex.compile(
 _DELIMITERS = (",", ";", "\t", "|")
 _COMMA_FIELDS = ("PERSON", "STREET_ADDRESS")  # "O'Connor, Siobhan"; "12 Main St, Springfield"
 MAX_WORDS = 8
+MAX_NAME_WORDS = 5
+_PARTICLES = frozenset("de da do dos das del della di van von der den le la du bin al el y e".split())
+
+
+def _prose(value: str) -> bool:
+    """Words of a sentence (or an address) rather than a name: a function word that is no name
+    particle, only everyday words ("thx bye"), a digit, or more words than a name has."""
+    words = [w.casefold() for w in regex.findall(r"[^\W\d_][\w'’-]*", value)]
+    from privacy.recognizers.uncased_name import common_words
+
+    return len(words) > MAX_NAME_WORDS or any(c.isdigit() for c in value) or all(w in common_words() for w in words) \
+        or any(w in STOP_WORDS and w not in _PARTICLES for w in words)
 
 
 def _field(cell: str) -> str | None:
@@ -65,6 +78,10 @@ class FieldValueRecognizer(LocalRecognizer):
             if entity and value.strip():
                 if "," in value and (entity not in _COMMA_FIELDS or len(value.split()) > MAX_WORDS):
                     value = value[:value.index(",")]  # the rest is another field or prose
+                if entity == "PERSON":
+                    value = value.split("(")[0]  # "NOK: Alex (spouse), tel. ..."
+                    if _prose(value) or not value.strip():
+                        continue  # "customer: ok so what now" is a speaker's line, not a name
                 yield entity, match.start(group), match.start(group) + len(value.rstrip())
 
     @staticmethod

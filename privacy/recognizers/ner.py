@@ -21,6 +21,56 @@ _BARE_YEAR = re.compile(r"\W*(?:19|20)\d{2}\W*")
 _MONTH = re.compile(r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\b", re.I)
 _CALENDAR_DIGITS = re.compile(r"\b(?:19|20)\d{2}\b|\d{1,4}[./-]\d{1,2}")
 _TOKEN = re.compile(r"[\w'-]+")
+# Titles and verbs the small model takes into a name ("Herr Oksanen", "Seen Kiss András").
+_TITLES = frozenset("mr mrs ms miss mx dr prof herr frau fru hr sr sra srta mme mlle dott sig pt seen".split())
+_EDGE_WORD = re.compile(r"[^\W\d_][\w'’-]*\.?")
+
+
+def trim_to_line(text: str, result):
+    """A span of a statistical model ends at its first line break: the small model reads a block's
+    next line as part of the name ("Ibrahim Joseph\nPayment", "Valby\nDenmark\nFragile")."""
+    cut = text.find("\n", result.start, result.end)
+    if cut != -1:
+        result.end = len(text[:cut].rstrip())
+    return result
+
+
+def trim_person(text: str, result):
+    """A person span without the titles and everyday words (that are nobody's name) at its edges;
+    nothing left when it holds only such words, or is a field label ("Bill to:", "Arrival")."""
+    words = list(_EDGE_WORD.finditer(text, result.start, result.end))
+    while words and _not_a_name(words[0].group()):
+        words.pop(0)
+    while words and _not_a_name(words[-1].group()):
+        words.pop()
+    if not words or (len(words) == 1 and _LABEL_AFTER.match(text, words[0].end())):
+        result.end = result.start
+    else:
+        result.start, result.end = words[0].start(), words[-1].end()
+    return result
+
+
+def _opens_a_sentence(text: str, result) -> bool:
+    """One unknown capitalised word opening a sentence of prose ("Breakfast included", "Contact
+    +32 ..."): the small model's place there is a misread."""
+    from privacy.gazetteers import places
+    from privacy.recognizers.world_place import placed
+
+    value = text[result.start:result.end]
+    return " " not in value and value.casefold() not in places().folded and not placed(text, result.start, result.end)
+
+
+_LABEL_AFTER = re.compile(r"(?:[ \t]+to)?[ \t]*:")
+
+
+def _not_a_name(word: str) -> bool:
+    from privacy.gazetteers import names
+    from privacy.recognizers.uncased_name import common_words
+
+    folded = word.rstrip(".").casefold()
+    if folded in _TITLES or folded in LABEL_WORDS:
+        return True
+    return folded in common_words() and folded not in names().first and folded not in names().last
 
 
 @register
@@ -35,8 +85,10 @@ class FilteredSpacyRecognizer(SpacyRecognizer):
     ENTITIES = ["PERSON", "LOCATION", "ORGANIZATION", "DATE_TIME", "NRP"]
 
     def analyze(self, text, entities, nlp_artifacts=None):
-        return [r for r in super().analyze(text, entities, nlp_artifacts)
-                if self._plausible(r.entity_type, text[r.start:r.end])]
+        results = [trim_to_line(text, r) for r in super().analyze(text, entities, nlp_artifacts)]
+        results = [trim_person(text, r) if r.entity_type == "PERSON" else r for r in results]
+        return [r for r in results if r.end > r.start and self._plausible(r.entity_type, text[r.start:r.end])
+                and not (r.entity_type == "LOCATION" and _opens_a_sentence(text, r))]
 
     @staticmethod
     def _plausible(entity_type: str, value: str) -> bool:

@@ -13,6 +13,7 @@ from privacy.recognizers.span_pattern import SpanPatternRecognizer
 from privacy.recognizers.uncased_name import common_words, name_lists
 
 _HONORIFIC = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Herr|Frau|Mme|Mlle|Sr|Sra|Srta|Dott|Sig)\.?"
+_LOWER_HONORIFIC = r"(?:mr|mrs|ms|miss|dr|prof|herr|frau|fru|mme|sr|sra|srta)\.?"
 _CUE = (r"(?i:dear|hi|hello|thanks|thank\s+you|regards|cheers|sincerely|signed|best|yours\s+(?:sincerely|faithfully|truly)"
         r"|referred\s+by|seen\s+by|dictated\s+by|reviewed\s+by|spoke\s+(?:with|to)|talked\s+to|my\s+name\s+is"
         r"|this\s+is|i\s+am|i'm|patient(?:\s+name)?|pt|customer|client|employee|contact|name|attn|from:|to:|cc:"
@@ -25,14 +26,19 @@ _NOT_NAMES = frozenset("""
 team all there everyone support customer client sir madam again so for you guys folks doctor nurse
 patient service services department claims billing the a an our your my we i it this that please
 name email phone address date contact dob mrn id regards thanks team admin account number
-dr mr mrs ms miss mx prof herr frau mme mlle sr sra dott sig gp
+dr mr mrs ms miss mx prof herr frau mme mlle sr sra dott sig gp hello hi hey goodbye bye yes no ok okay
 """.split())
 
 PATTERNS = [
     Pattern("after_honorific", rf"\b{_HONORIFIC}[ \t]+(?P<value>{_NAMES})", 0.7),
     Pattern("after_cue", rf"\b{_CUE}[\s,:\"'=]{{1,4}}(?P<value>{_NAMES})", 0.55),
     Pattern("lowercase_after_casual_cue", rf"(?i:\b{_CASUAL_CUE})[ \t]+(?P<value>[a-zß-ÿ][a-zß-ÿ'’-]+)\b", 0.5),
-    Pattern("chat_speaker", r"^(?P<value>[^\W\d_][\w'’-]+):[ \t]", 0.5),
+    Pattern("chat_speaker", r"^(?:\[[\d:. ]{3,12}\][ \t]*)?(?P<value>[^\W\d_][\w'’-]+):[ \t]", 0.5),
+    # lowercase prose: a known name after a verb of meeting and speaking, or after a lowercase
+    # title ("she said franjo had", "the last we heard of buhle", "i met dr. nataša", "Pt. mrs. Fink")
+    Pattern("name_after_verb", r"\b(?:said|told|met|asked|called|heard[ \t]+of|according[ \t]+to)"
+            rf"(?:[ \t]+{_LOWER_HONORIFIC})?[ \t]+(?P<value>[^\W\d_A-Z][\w'’-]+)", 0.5),
+    Pattern("name_after_lowercase_title", rf"\b{_LOWER_HONORIFIC}[ \t]+(?P<value>[^\W\d_][\w'’-]+)", 0.5),
 ]
 
 
@@ -44,16 +50,20 @@ class PersonCueRecognizer(SpanPatternRecognizer):
     PATTERNS = PATTERNS
 
     def load(self) -> None:
-        self.first_names, _ = name_lists()
+        from privacy.gazetteers import names
+
+        self.first_names = name_lists()[0] | names().first
+        self.known_names = self.first_names | names().last
         self.common = common_words()
 
-    def invalidate(self, value: str) -> bool:
+    def invalidate_match(self, pattern_name: str, value: str) -> bool:
+        """No titles or cue words; everyday words only after an honorific ("Dr Said", not "Hi All");
+        a line's speaker or a lowercase name only when it is a known first name ("Plan:" is not)."""
         words = [w.casefold() for w in regex.findall(r"[\w'’-]+", value)]
-        return not words or words[0] in _NOT_NAMES or all(w in _NOT_NAMES or w in self.common for w in words)
-
-    def analyze(self, text, entities, nlp_artifacts=None):
-        results = super().analyze(text, entities, nlp_artifacts)
-        # a line's speaker counts only when it is a known first name ("Plan:" or "Note:" are not)
-        return [r for r in results
-                if r.analysis_explanation.pattern_name != "chat_speaker"
-                or text[r.start:r.end].casefold() in self.first_names]
+        if not words or words[0] in _NOT_NAMES:
+            return True
+        if pattern_name == "chat_speaker":
+            return value.casefold() not in self.first_names or value.casefold() in self.common
+        if pattern_name in ("name_after_verb", "name_after_lowercase_title"):
+            return value.casefold() not in self.known_names or value.casefold() in self.common
+        return pattern_name != "after_honorific" and all(w in _NOT_NAMES or w in self.common for w in words)

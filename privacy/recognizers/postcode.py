@@ -28,6 +28,8 @@ PATTERNS = [
             r"[A-ZÄÖÜÉ][a-zäöüßéèàç]+)", 0.45),
     # Indian PIN after a town: Hosur, 722248
     Pattern("pin_after_town", rf"\b{_NOT_A_LABEL}[A-Z][\w'-]+,?[ \t]+(?P<value>\d{{6}})\b", 0.45),
+    # Kenyan and other East African boxes: "P.O. Box 4-54439" (box number, then the postcode)
+    Pattern("postcode_after_box", r"\b(?i:P\.?[ \t]?O\.?[ \t]*Box)[ \t]+\d{1,6}-(?P<value>\d{5})\b", 0.6),
     # digits right after a postal label: "ZIP 373179", "postcode: 1012"
     Pattern("digits_after_label",
             r"(?i:\b(?:zip(?:\s*code)?|postcode|postal\s+code|post\s+code|plz|pin(?:\s*code)?|cp|c\.p\.)"

@@ -30,13 +30,17 @@ class SpanPatternRecognizer(LocalRecognizer):
     def invalidate(self, value: str) -> bool:
         return False
 
+    def invalidate_match(self, pattern_name: str, value: str) -> bool:
+        """`invalidate`, for recognizers whose veto depends on the pattern that matched."""
+        return self.invalidate(value)
+
     def analyze(self, text, entities, nlp_artifacts=None):
         results = []
         for pattern, compiled in self._compiled:
             has_group = "value" in compiled.groupindex
             for match in compiled.finditer(text):
                 start, end = match.span("value") if has_group else match.span()
-                if start == end or self.invalidate(text[start:end]):
+                if start == end or self.invalidate_match(pattern.name, text[start:end]):
                     continue
                 results.append(RecognizerResult(
                     self.ENTITY, start, end, pattern.score,

@@ -51,7 +51,8 @@ _ROMANCE_PREFIXES = (r"rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|place|
                      r"|travessa|canale|lungomare|strada|sentiero"
                      # Romanian, Colombian, Indonesian, Polish and Greek street words
                      r"|estação|núcleo|setor|quadra|conjunto|loteamento|residencial|vila|chácara|fazenda|trecho|viela"
-                     r"|rodovia|ladeira|recanto"
+                     r"|rodovia|ladeira|recanto|lago|lagoa|viaduto|estrada|jardim|parque|morro|sítio|vereda|trevo"
+                     r"|passarela|pátio|praia|condomínio|esplanada|diag\.|blvd?\."
                      r"|bulevardul|drumul|calea|aleea|șoseaua|soseaua|splaiul|intrarea|piața|carrera|cra\.|diagonal"
                      r"|transversal|circunvalación|jalan|jl\.|gang|ulica|aleja|ul\.|odos|odós")
 # Street words of other languages, glued or free ("Vestergade", "ul.", "Rua"): other recognizers'
@@ -80,7 +81,7 @@ PATTERNS = [
             rf"(?i:\b{_NUMBER}\s+(?:{_LOWER_NAME}\s+){{1,3}}(?:{_LOWER_SUFFIXES})\b\.?{_UNIT_TAIL})", 0.6),
     # Hauptstraße 12, Paulo-Schleich-Straße 19, Kurt-Zahn-Gasse 8/7, Saarsingel 833
     Pattern("glued_suffix_number",
-            rf"\b(?:[A-ZÄÖÜ]\.-)?(?:[A-ZÄÖÜ][\w.-]*\s){{0,2}}[A-ZÄÖÜ][\w-]*(?i:{_DE_SUFFIXES})\s+\d{{1,4}}[a-z]?(?:\s?[-/]\s?\d{{1,4}}[a-z]?)?\b",
+            rf"\b(?:[A-ZÄÖÜ]\.-)?(?:[A-ZÄÖÜ][\w.-]*[ \t]){{0,2}}[A-ZÄÖÜ][\w-]*(?i:{_DE_SUFFIXES})\s+\d{{1,4}}[a-z]?(?:\s?[-/]\s?\d{{1,4}}[a-z]?)?\b",
             0.7),
     # lowercase text: schlossergasse 18/94, agata-heinrich-straße 91
     Pattern("lowercase_glued_suffix_number",
@@ -88,17 +89,20 @@ PATTERNS = [
             0.6),
     # Hungarian, Croatian and Slovene street words after the name: Váci utca 19., Ilica ulica 5
     Pattern("name_street_word_number",
-            r"\b(?:[A-ZÀ-Ýa-zß-ÿ][\w'’.-]*\s+){1,3}(?i:utca|út|útja|tér|körút|ulica|cesta|vijenac|trg|ul\.)"
+            r"\b(?:[A-ZÀ-Ýa-zß-ÿ][\w'’.-]*\s+){1,3}(?i:utca|út|útja|tér|körút|ulica|cesta|vijenac|trg|ul\.|allé|plads|torv"
+            r"|vej|gade|vei|veien|gata|gatan|vägen|straße|strasse|weg|straat|laan)"
             r"\s+\d{1,4}[a-z]?(?:/\d{1,4})?\.?", 0.6),
     # Colombian and other Latin American numbered streets: Carrera 18 # 12-7, Calle 47, Diagonal 4U
     Pattern("numbered_street",
-            r"\b(?:Calle|Carrera|Cra\.?|Cl\.?|Diagonal|Dg\.?|Transversal|Tv\.?|Tr\.?|Avenida\s+Calle|Avenida|Av\.?)"
-            r"\s+\d{1,3}[A-Z]?\b(?:\s*(?:#|No\.?|N°)\s*\d{1,3}[A-Z]?(?:\s*-\s*\d{1,3})?)?", 0.6),
+            r"\b(?i:Calle|Carrera|Cra\.?|Cl\.?|Diagonal|Diag\.|Dg\.?|Transversal|Tv\.?|Tr\.?|Avenida\s+Calle|Avenida|Av\.?"
+            r"|Blvd?\.?)\s+\d{1,3}(?:[A-Z]|[a-z](?![a-z])|[ªº°])?(?!\w)(?:\s*(?:#|No\.?|N°)\s*\d{1,3}[A-Z]?(?:\s*-\s*\d{1,3}){0,2}"
+            # the house number after the street's own number: "Av. 3 850", "cl. 42 7g-5"
+            r"|[ \t]+\d{1,5}[a-z]?(?:-\d{1,4})?(?!\w))?", 0.6),
     # prose: a street line after a moving cue, in any case ("moved to skolvägen 055")
     Pattern("words_number_after_move_cue",
             r"(?i:\b(?:moved\s+to|moving\s+to|relocated\s+to|lives?\s+at|living\s+at|move\s+to)\s+)"
-            r"(?P<value>(?:[^\W\d_][\w'’.-]*\s+){1,4}\d{1,5}[a-z]?(?:/\d{1,4})?)\b", 0.55),
-    Pattern("line_after_address_cue", rf"\b{_ADDRESS_CUE}\s+(?P<value>{_CUED_LINE})", 0.5),
+            r"(?P<value>(?:[^\W\d_][\w'’.-]*\s+){1,6}\d{1,5}[a-z]?(?:[ \t]\d{1,5}[a-z]?)?(?:[/-]\d{1,4})?)\b", 0.55),
+    Pattern("line_after_address_cue", rf"\b{_ADDRESS_CUE}(?:\s+(?:still|now|currently))?\s+(?P<value>{_CUED_LINE})", 0.5),
     # Am Markt 5, An der Kirche 3
     Pattern("german_preposition_street",
             r"\b(?:Am|An der|An den|Auf dem|Auf der|Im|In der|Zum|Zur|Unter den|Hinter der)\s+[A-ZÄÖÜ][\w-]+\s+\d{1,4}[a-z]?\b",

@@ -16,6 +16,7 @@ from privacy.ner.pipeline import trained_pipeline
 from privacy.recognizers import register
 from privacy.recognizers.ner import FilteredSpacyRecognizer
 from privacy.recognizers.world_name import reads_as_a_person
+from privacy.recognizers.world_place import placed
 from privacy.recognizers.street_address import STREET_SUFFIXES, STREET_WORDS_ABROAD
 
 _STREET_WORD = regex.compile(rf"(?i)(?:\b(?:{STREET_SUFFIXES})\b|{STREET_WORDS_ABROAD})")
@@ -42,6 +43,9 @@ class TrainedNerRecognizer(LocalRecognizer):
                 return False  # "a 2 mile", "I met"
             if len(words) == 1 and entity.label_ == "PERSON" and not reads_as_a_person(entity.doc.text, entity.start_char, entity.end_char):
                 return False
+            if len(entity) == 1 and entity.label_ == "LOCATION" and entity.text[0].isupper() \
+                    and not placed(entity.doc.text, entity.start_char, entity.end_char):
+                return False  # "Welcome to ...": a sentence's first word, not a town
             return bool(words) and all(w in self.known for w in words)
         if entity.label_ == "STREET_ADDRESS":
             return any(t.is_digit for t in entity) and bool(_STREET_WORD.search(entity.text))
@@ -64,6 +68,11 @@ class TrainedNerRecognizer(LocalRecognizer):
         # the analyzer's batch already ran the trained model over this text with nlp.pipe
         doc = getattr(nlp_artifacts, "trained_doc", None) or self.nlp(text)
         for entity in doc.ents:
+            if "\n" in entity.text:  # the next line of a block is not part of the name
+                entity = doc.char_span(entity.start_char, entity.start_char + entity.text.index("\n"),
+                                       label=entity.label_, alignment_mode="contract")
+                if entity is None or not entity.text.strip():
+                    continue
             value = entity.text
             if entity.label_ != "STREET_ADDRESS" and not FilteredSpacyRecognizer._plausible(entity.label_, value):
                 continue

@@ -23,7 +23,8 @@ will may mark bill grant rose june hope faith joy summer amber crystal ray dean 
 jack frank art don sue pat gene rob sandy dawn page long young king white brown green black hall
 wood bell hill park lane street baker cook hunt ward fox price rich love star sky case
 weeks days months years hours minutes today monday friday sunday morning evening night
-mom mum dad sis bro babe guys team everyone all sir madam haha lol bye ok okay yes yeah hey
+mom mum dad sis bro babe guys team everyone all sir madam haha lol bye ok okay yes yeah hey thx
+said told asked met wrote called
 """.split())
 WINDOW = 80  # characters of context on each side of a candidate for the second NER pass
 _WORD = regex.compile(r"\b[^\W\d_][\w'’-]*\b")

@@ -22,7 +22,8 @@ _CALENDAR = frozenset("january february march april may june july august septemb
                       "monday tuesday wednesday thursday friday saturday sunday".split())
 _NUMBER_AFTER = regex.compile(r"[ \t]*\d{1,4}(?:st|nd|rd|th)?\b")
 _NUMBER_BEFORE = regex.compile(r"\b\d{1,2}(?:st|nd|rd|th)?(?:[ \t]+of)?[ \t]+$")
-_PLACE_CUE = regex.compile(r"(?i:\b(?:in|from|to|at|near|visit|visiting|around|outside|via|of|towards?|back\s+to)\s+)$")
+_PLACE_CUE = regex.compile(r"(?i:\b(?:in|from|to|at|near|visit|visiting|around|outside|via|of|towards?|back\s+to|left"
+                           r"|leaving|reached)\s+)$")
 
 
 @register
@@ -76,7 +77,7 @@ class WorldPlaceRecognizer(LocalRecognizer):
                                     or _NUMBER_BEFORE.search(text, max(0, start - 12), start)):
             return 0.0
         if name[0].isupper():
-            return self.SCORE if country or " " in name or _placed(text, start, start + len(name)) else 0.0
+            return self.SCORE if country or " " in name or placed(text, start, start + len(name)) else 0.0
         return self.CUED_LOWERCASE_SCORE if _PLACE_CUE.search(text, max(0, start - 12), start) else 0.0
 
     def _result(self, start: int, end: int, score: float) -> RecognizerResult:
@@ -86,7 +87,7 @@ class WorldPlaceRecognizer(LocalRecognizer):
                                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
 
 
-def _placed(text: str, start: int, end: int) -> bool:
+def placed(text: str, start: int, end: int) -> bool:
     """A one-word town is read as one unless it opens a sentence followed by more prose
     ("Welcome to", "Booking confirmed") or is a field label ("DATE:")."""
     following = text[end:end + 2]

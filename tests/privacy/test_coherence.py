@@ -27,7 +27,7 @@ def _scrub(analyzer, records: list[dict]) -> list[str]:
 
 def test_a_name_found_in_one_record_is_removed_from_the_others(analyzer):
     out = _scrub(analyzer, [
-        {"id": "1", "text": "ticket reopened, vortlund-aas says the box was empty"},
+        {"id": "1", "text": "ticket reopened, xu vortlund-aas says the box was empty"},
         {"id": "2", "customer": "Xu Vortlund-Aas", "text": "first contact"},
         {"id": "3", "text": "XU VORTLUND-AAS called twice about it."},
     ])
@@ -53,7 +53,7 @@ def test_places_stay_in_their_record(analyzer):
 
 
 def test_the_pool_and_one_process_agree_on_spread_values(tmp_path, analyzer):
-    records = [{"id": f"{i}", "text": f"note {i}: vortlund-aas asked again"} for i in range(70)]
+    records = [{"id": f"{i}", "text": f"note {i}: xu vortlund-aas asked again"} for i in range(70)]
     records.insert(40, {"id": "named", "customer": "Xu Vortlund-Aas", "text": "first contact"})
     source = tmp_path / "in.jsonl"
     source.write_text("".join(json.dumps(r) + "\n" for r in records))
@@ -92,8 +92,11 @@ def test_identifiers_match_as_written():
     assert [(s.start, s.end, s.entity_type) for s in spans] == [(0, 11, "ACCOUNT_NUMBER")]
 
 
-def test_everyday_words_of_a_name_do_not_spread():
+def test_only_known_names_spread_as_single_words():
     values = DatasetValues()
-    values.learn(*_units_and_spans("Will Brandtner paid", "Will Brandtner", "PERSON"))
-    [spans] = values.extend([Unit(("text",), "text", "we will call Brandtner")], [[]])
-    assert [(s.start, s.end) for s in spans] == [(13, 22)]
+    values.learn(*_units_and_spans("Will Jankowski paid", "Will Jankowski", "PERSON"))
+    values.learn(*_units_and_spans("Vortlund-Aas\nPayment", "Vortlund-Aas\nPayment", "PERSON"))
+    values.learn(*_units_and_spans("Arrival", "Arrival", "PERSON"))
+    text = "we will call Jankowski. Arrival: Payment due"
+    [spans] = values.extend([Unit(("text",), "text", text)], [[]])
+    assert [text[s.start:s.end] for s in spans] == ["Jankowski"]  # a surname; not "will", nor misreads
