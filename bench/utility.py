@@ -16,7 +16,7 @@ logistic-regression topic classifier on (a) the scrubbed real records, (b) the s
 the test records (paired, so the lift's interval accounts for both models seeing the same resample).
 Discriminator AUC: audit's real-vs-synthetic classifier (5-fold out-of-fold, bootstrap interval).
 
-    nice -n 10 .venv/bin/python bench/utility.py [--part dev|heldout] [--n 100] [--path new|today]
+    nice -n 10 .venv/bin/python bench/utility.py [--part dev|heldout] [--n 100] [--path new|today] [--set dedupe=false]
 """
 
 from __future__ import annotations
@@ -150,7 +150,8 @@ def discriminator_auc(real: list[dict], synthetic: list[dict], seed: int) -> dic
     return {"auc": round(float(figure), 3), "ci": [round(float(c), 3) for c in ci]}
 
 
-def synthesize_for(train: list[dict], scrubbing: Scrubbing, n: int, path: str, seed: int, threads: int) -> tuple:
+def synthesize_for(train: list[dict], scrubbing: Scrubbing, n: int, path: str, seed: int, threads: int,
+                   overrides: dict | None = None) -> tuple:
     """The synthetic records and the run summary, CPU seconds included."""
     from synth.engine import Engine, RuntimeSettings
     from synth.fill import SourceValues
@@ -161,7 +162,7 @@ def synthesize_for(train: list[dict], scrubbing: Scrubbing, n: int, path: str, s
     model = ModelStore(Settings().models_dir).get("smollm2-135m-instruct")
     engine = Engine(model, RuntimeSettings(n_threads=threads, n_threads_batch=threads))
     request = SynthRequest(mode="classify", n=n, seed=seed, label_field="label", text_fields=["text"],
-                           noun="news article", **path_options(path))
+                           noun="news article", **{**path_options(path), **(overrides or {})})
     started = time.process_time()
 
     def progress(done: int, total: int | None) -> None:
@@ -206,8 +207,11 @@ def report(rows: dict, part: str, n: int) -> None:
               f"{row['auc']['auc']:>8.3f} [{row['auc']['ci'][0]:.2f}–{row['auc']['ci'][1]:.2f}]"
               f"{s['generated'] / (s['cpu_seconds'] / 60):>13.1f}")
         print(f"{'':10}rejected: {s['rejected']}  {row.get('extra', '')}")
+        print(f"{'':10}TSTR ratio [95%]: {syn['ratio']:.2f} [{syn['ratio_ci'][0]:.2f}–{syn['ratio_ci'][1]:.2f}]"
+              f"  repaired: {s['repaired']}  CPU s: {s['cpu_seconds']}")
     real = next(iter(rows.values()))["f1"]["real"]
     print(f"\nreal records only: macro-F1 {real['macro_f1']:.3f} [{real['ci'][0]:.3f}–{real['ci'][1]:.3f}]")
+    print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
 def main() -> None:
@@ -217,15 +221,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--path", action="append", choices=("new", "today"), help="repeatable; default: new")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
+                        help="override a SynthRequest field for an ablation, e.g. --set dedupe=false (dev part only)")
     parser.add_argument("--save", type=Path, help="write records and figures as JSON here")
     parser.add_argument("--cache", type=Path, help="keep scrubbed records here between runs (a bench-only key)")
     args = parser.parse_args()
+    overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
+    if overrides and args.part == "heldout":
+        parser.error("--set is for ablations on the dev part; the held-out part is scored with the defaults")
     train_raw, test_raw = draw_task(load_corpus(), args.part, args.seed)
     scrubbing = Scrubbing(args.cache)
     train, test = scrubbing.scrub_cached(train_raw), scrubbing.scrub_cached(test_raw)
     rows = {}
     for path in args.path or ["new"]:
-        records, summary = synthesize_for(train, scrubbing, args.n, path, args.seed, args.threads)
+        records, summary = synthesize_for(train, scrubbing, args.n, path, args.seed, args.threads, overrides)
         f1 = macro_f1_scores({"real": train, "synthetic": records, "real+synthetic": train + records}, test, args.seed)
         rows[path] = {"records": records, "summary": summary, "f1": f1, "auc": discriminator_auc(train, records, args.seed)}
     report(rows, args.part, args.n)

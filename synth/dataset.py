@@ -30,6 +30,13 @@ class DatasetView:
                 return conditions[name]
         return self.noun
 
+    def text_of(self, record: dict) -> str:
+        """The record's free text fields, joined by spaces."""
+        return " ".join(v for f in self.text_fields if isinstance(v := record.get(f), str))
+
+    def texts(self) -> list[str]:
+        return [self.text_of(r) for r in self.records]
+
     def shown_conditions(self, conditions: dict) -> dict:
         """Conditions as the prompt states them (the noun field is already in the noun)."""
         return {k: v for k, v in conditions.items() if k not in NOUN_FIELDS}

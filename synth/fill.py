@@ -118,6 +118,21 @@ class Filler:
         self.filled += [{"field": field, "start": s.start, "end": s.end, "entity_type": s.label} for s in spans]
         return "".join(parts), spans
 
+    def replace(self, text: str, field: str, start: int, end: int, entity_type: str) -> str:
+        """`text` (the filled value at `field`) with text[start:end], widened over any surrogate it
+        overlaps, replaced by a fresh surrogate of `entity_type`; the listed spans follow the edit."""
+        on_field = sorted((s for s in self.filled if s["field"] == field), key=lambda s: s["start"])
+        for span in on_field:
+            if span["start"] < end and start < span["end"]:
+                start, end = min(start, span["start"]), max(end, span["end"])
+        value = self._value(entity_type, f"<{entity_type}_{len(self._values) + 1}>replaced")
+        shift = len(value) - (end - start)
+        kept = [s if s["field"] != field or s["end"] <= start else {**s, "start": s["start"] + shift, "end": s["end"] + shift}
+                for s in self.filled if s["field"] != field or s["end"] <= start or s["start"] >= end]
+        kept.append({"field": field, "start": start, "end": start + len(value), "entity_type": entity_type})
+        self.filled = sorted(kept, key=lambda s: (s["field"], s["start"]))
+        return text[:start] + value + text[end:]
+
     def fill_all(self, value: object, path: str = "") -> object:
         """Every string inside a JSON value, filled (paths: `text`, `turns.0.text`)."""
         if isinstance(value, str):

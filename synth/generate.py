@@ -5,10 +5,11 @@ request on the same model gives the same records. The job has a bounded budget o
 attempts; a slot may use up to `slot_attempts` of them, so a hard slot borrows from easy ones and
 requests are met. Drafts are first repaired at the source (synth/repair.py: malformed or invented
 placeholder types rewritten, PII the model invented replaced by placeholders that get surrogates),
-then kept only if they pass the filters (degenerate, broken placeholders, copies of input records,
-duplicates of earlier outputs, schema, labels, label consistency with a classifier trained on the
-real records (synth/judge.py), and — given a PII detector — real-looking values left outside the
-surrogates, synth/pii.py); rejections and repairs are counted in the run summary. For structured
+then kept only if they pass the draft filters (synth/filters/: degenerate text, broken placeholders,
+copies of input records and of earlier outputs, embedding near-duplicates, label consistency with a
+classifier trained on the real records), the schema, and — given a PII detector — leave no
+real-looking value outside the surrogates once filled (synth/cover.py); rejections and repairs are
+counted in the run summary. For structured
 records a slot's last attempt uses the grammar sampler, so a valid record is all but certain.
 """
 
@@ -25,14 +26,13 @@ from jsonschema import validators
 from pydantic import BaseModel, ConfigDict, Field
 
 from privacy.errors import BadInput
-from privacy.placeholders import find_placeholders
 from synth.dataset import DatasetView, ExampleRotation, describe
+from synth.cover import possessive_cover, resurrogate
 from synth.engine import Completion, Engine, Sampling
-from synth.fill import Filler, known_type
-from synth.judge import LabelJudge
+from synth.fill import Filler
 from synth.modes import Draft, Mode, Reject, get_mode
-from synth.pii import PiiDetector, invented_pii
-from synth.quality import NearDuplicateIndex, copy_reason, degenerate_reason, has_broken_placeholder
+from synth.pii import PiiDetector, uncovered
+from synth.filters import first_reason, job_filters
 from synth.repair import repair_placeholders, replace_invented_pii
 from synth.scrubbed import require_scrubbed
 from synth.seeds import derive_seed
@@ -45,7 +45,7 @@ ProgressFn = Callable[[int, int | None], None]
 # a fresh example set and a full prompt per record, no repair, no steering, no label check, and a
 # slot given up after max_attempts.
 TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "steer": False,
-               "label_check": False, "slot_attempts": None, "retry_temperature_step": 0.0}
+               "label_check": False, "dedupe": False, "slot_attempts": None, "retry_temperature_step": 0.0}
 
 
 class SynthRequest(BaseModel):
@@ -70,6 +70,7 @@ class SynthRequest(BaseModel):
     repair: bool = True  # fix placeholders and replace invented PII instead of rejecting the draft
     steer: bool = True  # ask each record to mention a keyword drawn from the real records
     label_check: bool = True  # reject drafts a classifier trained on the real records reads as another label
+    dedupe: bool = True  # reject drafts closer to a kept record than real records are to each other (synth/dedup.py)
     retry_temperature_step: float = Field(0.15, ge=0, le=0.5)  # a retry samples hotter, away from a copy
     structured_path: Literal["fast", "grammar"] = "fast"  # grammar: constrain every attempt
     fill_placeholders: bool = True
@@ -132,7 +133,7 @@ def synthesize(
     require_scrubbed(records)
     ctx = _context(records, request, mode)
     tasks = mode.plan(ctx)
-    run = _Run(ctx, mode, engine, records, source_values, pii_detector, pii_ignore)
+    run = _Run(ctx, mode, engine, source_values, pii_detector, pii_ignore)
     started = time.perf_counter()
     out: list[dict] = []
     budget = request.max_attempts * request.n
@@ -149,18 +150,14 @@ def synthesize(
 class _Run:
     """One job's state: filters, indexes of sources and outputs, surrogate filler, counters."""
 
-    def __init__(self, ctx, mode, engine, records, source_values, pii_detector, pii_ignore):
+    def __init__(self, ctx, mode, engine, source_values, pii_detector, pii_ignore):
         request = ctx.request
         self.ctx, self.mode, self.engine, self.request = ctx, mode, engine, request
         self.detector, self.ignore = pii_detector, pii_ignore
-        self.sources = NearDuplicateIndex()
-        for record in records:
-            self.sources.add(" ".join(v for f in ctx.view.text_fields if isinstance(v := record.get(f), str)))
-        self.outputs = NearDuplicateIndex()
+        self.filters = job_filters(ctx)
         self.filler = Filler(request.locale, avoid=source_values)
         self.tally = _Tally()
         self.validator = validators.validator_for(ctx.schema)(ctx.schema) if ctx.schema else None
-        self.judge = _judge(ctx) if request.label_check else None
         self.missing: Counter = Counter()
         self.provenance = {
             "model": engine.model.name, "model_sha256": engine.model.sha256, "mode": mode.name,
@@ -195,29 +192,38 @@ class _Run:
         draft = self.mode.produce(task, ctx, generate)
         if request.repair:
             draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, self.ignore, self.tally.repaired)
-        _check(draft.texts, self.sources, self.outputs)
-        label = task.conditions.get(ctx.view.label_field) if ctx.view.label_field else None
-        if self.judge and label is not None and not self.judge.agrees(" ".join(draft.texts), label):
-            raise Reject("label_inconsistent")
+        if reason := first_reason(self.filters, draft.texts, task):
+            raise Reject(reason)
         self.filler.start_record(seed)
         body = self.mode.finish(draft, self.filler) if request.fill_placeholders else draft.body
         record = {request.id_field: f"syn-{task.slot + 1:06d}"} if _allowed(ctx, request.id_field) else {}
         record.update({k: v for k, v in task.conditions.items() if _allowed(ctx, k)})
         record.update(body)
+        if self.detector:
+            self.clear_invented_pii(record, _free_text(ctx, draft.body))
         if self.validator is not None and not self.validator.is_valid(record):
             raise Reject("schema_mismatch")  # e.g. a filled value broke a length limit
-        texts = _free_text(ctx, draft.body)
-        if self.detector and invented_pii(record, texts, self.filler.filled, self.detector, self.ignore):
-            if not (request.repair and possessive_cover(record, texts, self.filler, self.detector, self.ignore)):
-                raise Reject("invented_pii")
-            self.tally.repaired["possessive_covered"] += 1
-        self.outputs.add(" ".join(draft.texts))
+        for active in self.filters:
+            active.keep(draft.texts)
         record["_synthetic"] = True
         record["_provenance"] = {**self.provenance, "sampling": sampling.model_dump(), "seed": seed,
                                  "attempt": attempt, "slot": task.slot,
                                  **({"hint": task.data["hint"]} if "hint" in task.data else {}),
                                  "surrogates": self.filler.filled}
         return record
+
+    def clear_invented_pii(self, record: dict, texts: list[str]) -> None:
+        """Reject the record if a detection reaches past its surrogates and repair (synth/cover.py)
+        cannot move it onto one."""
+        filler, detector, ignore = self.filler, self.detector, self.ignore
+        if not uncovered(record, texts, filler.filled, detector, ignore):
+            return
+        if not self.request.repair:
+            raise Reject("invented_pii")
+        if possessive_cover(record, texts, filler, detector, ignore):
+            self.tally.repaired["possessive_covered"] += 1
+        elif not resurrogate(record, texts, filler, detector, ignore, self.tally.repaired):
+            raise Reject("invented_pii")
 
 
 def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, generated: int, seconds: float) -> dict:
@@ -244,43 +250,6 @@ def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, gener
         "seconds": round(seconds, 3),
         "tokens_per_second": round(tally.completion_tokens / seconds, 1) if seconds else 0.0,
     }
-
-
-def possessive_cover(record: dict, fields: list[str], filler: Filler, detector: PiiDetector,
-                     ignore: Collection[str]) -> bool:
-    """Detectors read "Port Dillon's" as one entity, so a surrogate followed by a possessive looks
-    like a value the model invented. Extend such surrogate spans over the "'s" (the record's
-    provenance then says so, for the audit's re-scan too) and say whether that clears every detection."""
-    extended = []
-    for span in filler.filled:
-        text = _field_text(record, span["field"])
-        if text is not None and text[span["end"]:span["end"] + 2] in ("'s", "\u2019s"):
-            span = {**span, "end": span["end"] + 2}
-        extended.append(span)
-    if invented_pii(record, fields, extended, detector, ignore):
-        return False
-    filler.filled[:] = extended
-    return True
-
-
-def _field_text(record: dict, path: str) -> str | None:
-    value = record
-    for part in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value if isinstance(value, str) else None
-
-
-def _judge(ctx: SynthContext) -> LabelJudge | None:
-    view = ctx.view
-    if not view.label_field:
-        return None
-    texts = [" ".join(v for f in view.text_fields if isinstance(v := r.get(f), str)) for r in view.records]
-    return LabelJudge.fit(texts, [r.get(view.label_field) for r in view.records], seed=ctx.request.seed)
 
 
 def _repaired(draft: Draft, free_fields: list[str], detector: PiiDetector | None, ignore: Collection[str],
@@ -327,8 +296,7 @@ def _context(records: list[dict], request: SynthRequest, mode: Mode) -> SynthCon
 
 
 def _keywords(view: DatasetView) -> KeywordSampler:
-    texts = [" ".join(v for f in view.text_fields if isinstance(v := r.get(f), str)) for r in view.records]
-    return KeywordSampler(texts, [condition_key(view.conditions(r)) for r in view.records])
+    return KeywordSampler(view.texts(), [condition_key(view.conditions(r)) for r in view.records])
 
 
 def _free_text(ctx: SynthContext, body: dict) -> list[str]:
@@ -374,16 +342,3 @@ def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool
         return completion
 
     return generate
-
-
-def _check(texts: list[str], sources: NearDuplicateIndex, outputs: NearDuplicateIndex) -> None:
-    joined = " ".join(texts)
-    for text in (joined, *texts):
-        if reason := degenerate_reason(text, min_chars=12 if text is joined else 1):
-            raise Reject(reason)
-        if has_broken_placeholder(text):
-            raise Reject("broken_placeholder")
-        if any(known_type(t) is None for t, *_ in find_placeholders(text)):
-            raise Reject("unknown_placeholder")
-    if reason := copy_reason(joined, sources, outputs):
-        raise Reject(reason)

@@ -44,6 +44,13 @@ def invented_pii(
     """(field, entity type) of every detection in the record's free-text `fields` (top-level names;
     nested strings included) that is neither inside a placeholder, nor of an `ignore` type, nor on a
     listed surrogate span (`_provenance.surrogates` entries: field, start, end)."""
+    return [(path, entity_type) for path, entity_type, _, _ in uncovered(record, fields, surrogates, detector, ignore)]
+
+
+def uncovered(
+    record: dict, fields: Collection[str], surrogates: list[dict], detector: PiiDetector, ignore: Collection[str]
+) -> list[tuple[str, str, int, int]]:
+    """(field path, entity type, start, end) of each detection `invented_pii` counts."""
     found = []
     for name in fields:
         for path, text in _strings(record.get(name), name):
@@ -53,5 +60,5 @@ def invented_pii(
                 if entity_type in ignore or any(lo <= start and end <= hi for lo, hi in holes):
                     continue
                 if not covered(start, end, text, cover):
-                    found.append((path, entity_type))
+                    found.append((path, entity_type, start, end))
     return found

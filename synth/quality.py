@@ -16,8 +16,8 @@ from privacy.placeholders import PLACEHOLDER
 _LEAD = re.compile(r"^\s*(?:(?:text|ticket|note|record|answer|response|summary|output|[AQ])\s*\d*\s*:\s*)", re.I)
 _QUOTES = ("\"\"", "''", "``", "\u201c\u201d", "**")  # opening and closing character
 _PREAMBLE = re.compile(r"^[^\n]{0,80}(here is|here's|rewritten|paraphrase|version|summary|sure)[^\n]{0,80}:\s*\n", re.I)
-# Things that look like a placeholder but are not well formed: <PERSON>, <name_1, PERSON_1, [address]
-_BROKEN_PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9_]*>?|\[[A-Za-z_ ]{2,30}\]|\b[A-Z]{2,}(?:_[A-Z]+)*_\d+\b")
+# Things that look like a placeholder but are not well formed: <PERSON>, <name_1, PERSON_1, [address], [city_4]
+_BROKEN_PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9_]*>?|\[[A-Za-z_ ]{2,30}(?:_\d+)?\]|\b[A-Z]{2,}(?:_[A-Z]+)*_\d+\b")
 _WORD = re.compile(r"\w+|<[A-Z][A-Z0-9_]*?_\d+>")
 
 

@@ -31,7 +31,7 @@ _TYPE_WORDS = (
     ("ORGANIZATION", ("COMPANY", "ORG", "ORGANISATION", "ORGANIZATION", "TEAM", "CLUB", "BRAND", "BANK", "PARTY",
                       "FIRM", "BAND", "NETWORK", "CHANNEL", "STUDIO", "AGENCY", "GROUP", "UNIVERSITY", "SCHOOL",
                       "HOSPITAL", "STORE", "SHOP", "BUSINESS", "EMPLOYER", "NEWSPAPER", "PUBLISHER", "LEAGUE")),
-    ("LOCATION", ("CITY", "COUNTRY", "PLACE", "LOCATION", "STATE", "REGION", "TOWN", "VENUE", "STADIUM", "GPE",
+    ("LOCATION", ("CITY", "COUNTRY", "PLACE", "LOCATION", "LOCALITY", "STATE", "REGION", "TOWN", "VENUE", "STADIUM", "GPE",
                   "NATION", "AREA", "COUNTY", "VILLAGE", "AIRPORT", "NATIONALITY",
                   "NRP")),  # nationality/religious/political group: no surrogate of its own, a place reads well
     ("PERSON", ("NAME", "PERSON", "PLAYER", "ACTOR", "ACTRESS", "SINGER", "CEO", "MINISTER", "PRESIDENT", "MANAGER",
@@ -42,11 +42,13 @@ _TYPE_WORDS = (
     ("ID", ("ID", "NUMBER", "CODE", "REFERENCE", "MRN", "SSN")),
 )
 
-# Placeholder-like shapes: <TYPE_1> with an unknown type, <TYPE>, <TYPE_1 (unclosed), [type], TYPE_1.
+# Placeholder-like shapes: <TYPE_1> with an unknown type, <TYPE>, <TYPE_1 (unclosed), <TYPE-1], [type],
+# [type_1], TYPE_1.
 # One pattern, so that a rewritten placeholder is never matched again by another shape.
 _SHAPES = re.compile(
-    r"<(?P<angled>[A-Za-z][A-Za-z0-9_ ]{0,30}?)(?:_(?P<angled_n>\d+))?(?:>|(?=[\s.,;:!?)]|$))"
-    r"|\[(?P<square>[A-Za-z][A-Za-z_ ]{1,29})\]"
+    r"<(?P<closed>[A-Za-z][A-Za-z0-9_ -]{0,80}?)(?:[_-](?P<closed_n>\d+))?[>\]]"
+    r"|<(?P<angled>[A-Za-z][A-Za-z0-9_-]{0,30}?)(?:[_-](?P<angled_n>\d+))?(?=[\s.,;:!?)<]|$)"
+    r"|\[(?P<square>[A-Za-z][A-Za-z_ ]{1,29}?)(?:_(?P<square_n>\d+))?\]"
     r"|\b(?P<bare>[A-Z]{2,}(?:_[A-Z]+)*)_(?P<bare_n>\d+)\b"
 )
 
@@ -66,6 +68,13 @@ def guess_type(raw: str) -> str | None:
 # A well-formed placeholder of a type nothing maps (<TITLE_105>, <LIMESTAR_54>) still stands where the
 # model meant a proper noun; it is filled as an organisation name rather than thrown away.
 FALLBACK_TYPE = "ORGANIZATION"
+
+
+def _made_up_type(raw: str) -> bool:
+    """Whether an angled shape's name reads as a placeholder type the model made up (<BANKING_CONSTUTURE>,
+    <LADY OF COURAGE>, <Sport_EASYMATCH>) rather than markup (<br>, <b>): an underscore, or mostly capitals."""
+    letters = [c for c in raw if c.isalpha()]
+    return "_" in raw or (len(letters) >= 2 and sum(c.isupper() for c in letters) * 2 >= len(letters))
 
 
 def repair_placeholders(text: str, repairs: Counter | None = None) -> str:
@@ -94,8 +103,9 @@ def repair_placeholders(text: str, repairs: Counter | None = None) -> str:
 
 def _repair_shapes(text: str, rewrite) -> str:
     def one(m: re.Match) -> str:
-        raw = m["angled"] or m["square"] or m["bare"]
-        return rewrite("placeholder_shape", raw, m["angled_n"] or m["bare_n"], m.group(0))
+        raw = m["closed"] or m["angled"] or m["square"] or m["bare"]
+        kind = "placeholder_type" if (m["closed"] or m["angled"]) and _made_up_type(raw) else "placeholder_shape"
+        return rewrite(kind, raw, m["closed_n"] or m["angled_n"] or m["square_n"] or m["bare_n"], m.group(0))
 
     return _SHAPES.sub(one, text)
 

@@ -85,7 +85,7 @@ def test_a_surrogate_read_with_its_possessive_is_covered_not_invented():
     """A detector that, like spaCy's, takes "Port Dillon's" as one entity."""
     import re
 
-    from synth.generate import possessive_cover
+    from synth.cover import possessive_cover
 
     def merging(text):
         return [("LOCATION", m.start(), m.end()) for m in re.finditer(r"[A-Z][\w-]+(?: [A-Z][\w-]+)*'s", text)]

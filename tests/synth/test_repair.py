@@ -61,7 +61,23 @@ def test_text_without_placeholder_shapes_is_untouched():
 
 
 def test_unguessable_shapes_are_left_for_the_filters_to_reject():
-    assert has_broken_placeholder(repair_placeholders("Ask <FOO> today."))
+    assert has_broken_placeholder(repair_placeholders("Ask <foo today."))
+    assert has_broken_placeholder(repair_placeholders("Ask [sic] today."))
+    assert repair_placeholders("Markup <br> and <b>bold</b> is not a placeholder.") == (
+        "Markup <br> and <b>bold</b> is not a placeholder.")
+
+
+@pytest.mark.parametrize("draft, fixed", [
+    ("Customers who visit [location_47] get 20% off.", "Customers who visit <LOCATION_47> get 20% off."),
+    ("A former <EMANUELUSO> was named.", "A former <ORGANIZATION_1> was named."),  # a tag of capitals
+    ("A <LADY OF COURAGE> premiere.", "A <ORGANIZATION_1> premiere."),
+    ("Fined under <LIFE-A-BARRIER_67> rules.", "Fined under <ORGANIZATION_67> rules."),
+    ("Signed with <LICENCE_AJ] today.", "Signed with <ORGANIZATION_1> today."),  # closed by the wrong bracket
+    ("Sales in the<LOCALITY-14>, which grew.", "Sales in the<LOCATION_14>, which grew."),
+])
+def test_numbered_square_shapes_and_closed_capital_tags_are_repaired(draft, fixed):
+    assert has_broken_placeholder(draft)
+    assert repair_placeholders(draft) == fixed and not has_broken_placeholder(fixed)
 
 
 def test_a_well_formed_placeholder_of_a_made_up_type_is_filled_as_a_name():
