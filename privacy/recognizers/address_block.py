@@ -34,7 +34,7 @@ _UNIT = regex.compile(r"^(?=.*\d)[^@:=]{1,14}$")
 _WORD = regex.compile(r"[^\W\d_][\w'’.-]*(?<![.-])")
 # Sentences are not street lines: money, percentages, or two everyday lowercase words in a row.
 _SENTENCE = regex.compile(r"[$€£%]|\b(?:the|of|for|to|in|on|about|within|days|weeks|hours|is|are|was|with|and|or)\s+[a-z]{2,}\b")
-_FIELD_LABEL = regex.compile(r"^(?i:addr|address|adresse|street)[ \t]*:[ \t]*")
+_FIELD_LABEL = regex.compile(r"^[^\W\d_][\w ]{1,20}:[ \t]*")  # "ADDR: Strømberget 07", "customer: 221 Jan Smuts"
 _PROSE_LEAD = regex.compile(r"^.*\b(?:at|is|to|in|on|still|now|address)[ \t]+(?=\S)")
 _LOWER_WORD = regex.compile(r"\b[a-z]{3,}\b")
 _LABEL_START = regex.compile(r"(?i)^(?:tel|phone|fax|mobile|contact|weight|invoice|booking|order|amount|ref|id|vat)\b")

@@ -102,6 +102,9 @@ PATTERNS = [
     Pattern("words_number_after_move_cue",
             r"(?i:\b(?:moved\s+to|moving\s+to|relocated\s+to|lives?\s+at|living\s+at|move\s+to)\s+)"
             r"(?P<value>(?:[^\W\d_][\w'’.-]*\s+){1,6}\d{1,5}[a-z]?(?:[ \t]\d{1,5}[a-z]?)?(?:[/-]\d{1,4})?)\b", 0.55),
+    # a chat's answer to an address question: "agent: the delivery address?\ncustomer: 221 Jan Smuts, Kathu"
+    Pattern("answer_to_address_question",
+            r"(?i:\baddress\?)[ \t]*\n(?:[^\W\d_][\w ]{0,20}:[ \t]*)?(?P<value>[^\n]{3,90}?)[ \t]*(?=\n|$)", 0.5),
     Pattern("line_after_address_cue", rf"\b{_ADDRESS_CUE}(?:\s+(?:still|now|currently))?\s+(?P<value>{_CUED_LINE})", 0.5),
     # Am Markt 5, An der Kirche 3
     Pattern("german_preposition_street",
@@ -133,7 +136,7 @@ class StreetAddressRecognizer(SpanPatternRecognizer):
                "deliver", "delivery", "located", "moved", "home", "visit", "send", "postal"]
 
     def invalidate(self, value: str) -> bool:
-        """A cued line is a street only with a house number and a word ("meet at 6" is a time)."""
+        """A street (a cued line above all) holds a house number and a word ("meet at 6" is a time)."""
         words = regex.findall(r"[^\W\d_]{2,}", value)
         return not (any(c.isdigit() for c in value) and words
                     and not regex.fullmatch(r"(?i)\s*\d{1,2}(?::\d{2})?\s*(?:am|pm|h|uhr)?\s*", value))

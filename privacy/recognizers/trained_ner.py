@@ -33,7 +33,7 @@ class TrainedNerRecognizer(LocalRecognizer):
         super().__init__(supported_entities=["PERSON", "LOCATION", "ORGANIZATION", "STREET_ADDRESS"],
                          supported_language=supported_language, name="TrainedNerRecognizer")
 
-    def _evidence(self, entity) -> bool:
+    def _evidence(self, entity, text: str) -> bool:
         """A small model trained on templates also tags stray words ("I spoke", "spare parts"):
         a name or place must consist of gazetteer words, a street hold a number and a street
         word, a company be in capitals or hold a gazetteer word."""
@@ -41,10 +41,10 @@ class TrainedNerRecognizer(LocalRecognizer):
         if entity.label_ in ("PERSON", "LOCATION"):
             if len(entity[0]) < 2 or any(t.like_num for t in entity):
                 return False  # "a 2 mile", "I met"
-            if len(words) == 1 and entity.label_ == "PERSON" and not reads_as_a_person(entity.doc.text, entity.start_char, entity.end_char):
+            if len(words) == 1 and entity.label_ == "PERSON" and not reads_as_a_person(text, entity.start_char, entity.end_char):
                 return False
             if len(entity) == 1 and entity.label_ == "LOCATION" and entity.text[0].isupper() \
-                    and not placed(entity.doc.text, entity.start_char, entity.end_char):
+                    and not placed(text, entity.start_char, entity.end_char):
                 return False  # "Welcome to ...": a sentence's first word, not a town
             return bool(words) and all(w in self.known for w in words)
         if entity.label_ == "STREET_ADDRESS":
@@ -76,7 +76,7 @@ class TrainedNerRecognizer(LocalRecognizer):
             value = entity.text
             if entity.label_ != "STREET_ADDRESS" and not FilteredSpacyRecognizer._plausible(entity.label_, value):
                 continue
-            if not self._evidence(entity):
+            if not self._evidence(entity, text):  # Doc.text rebuilds the string on every call
                 continue
             results.append(RecognizerResult(
                 entity.label_, entity.start_char, entity.end_char, self.SCORE,
