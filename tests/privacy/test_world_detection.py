@@ -9,17 +9,8 @@ import os
 
 import pytest
 
-from privacy.analyzer import detect
-
-
-def _found(analyzer, policy, text: str) -> list[tuple[str, str]]:
-    return [(r.entity_type, text[r.start:r.end]) for r in detect(analyzer, text, policy)]
-
-
-def _covered(analyzer, policy, text: str, value: str) -> bool:
-    start = text.index(value)
-    spans = [(r.start, r.end) for r in detect(analyzer, text, policy)]
-    return all(any(s <= i < e for s, e in spans) for i in range(start, start + len(value)) if text[i].isalnum())
+from tests.privacy.spans import covered as _covered
+from tests.privacy.spans import found as _found
 
 
 @pytest.mark.parametrize("text, value", [
