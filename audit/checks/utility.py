@@ -7,7 +7,9 @@ the accuracy on the holdout of a classifier trained on synthetic records vs one 
 With fewer than `min_records` records on either side a discriminator's AUC says nothing (it passes by
 chance), so the check does not apply and, when the policy requires it, the gate quarantines.
 Parameters: `sample` (records per side for the discriminator, default 2000), `folds` (default 5, fewer
-when a side has fewer records), `min_records` (default 10).
+when a side has fewer records), `min_records` (default 10), `components_sample` (records per split the
+classification components train and test on, default 20,000: a seeded random sample, so the check's
+cost stops growing with the data while its intervals say how precise the figures are).
 
 Components (details["components"]), each a figure with a 95% interval and a policy threshold
 (`params.thresholds`, defaults in COMPONENT_THRESHOLDS): for labelled data, macro-F1 on the pipeline's
@@ -63,9 +65,51 @@ def discriminator(real: list[str], synthetic: list[str], sample: int, folds: int
 
 
 def _length_distance(a: list[list[str]], b: list[list[str]]) -> float:
-    la, lb = np.array([len(t) for t in a]), np.array([len(t) for t in b])
+    return _lengths_distance([len(t) for t in a], [len(t) for t in b])
+
+
+def _lengths_distance(a, b) -> float:
+    la, lb = np.asarray(a), np.asarray(b)
     edges = np.histogram_bin_edges(np.concatenate([la, lb]), bins=30)
     return js_distance(np.histogram(la, edges)[0], np.histogram(lb, edges)[0])
+
+
+def _vocabulary_distance_ci(a: list[list[str]], b: list[list[str]], **boot):
+    """The vocabulary distance and its bootstrap interval. A resample is a vector of record weights,
+    so its word counts are one sparse product rather than a recount of every token."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    counts = CountVectorizer(analyzer=_same, lowercase=False).fit_transform(a + b).tocsr()
+    left, right = counts[: len(a)].T.tocsr(), counts[len(a):].T.tocsr()
+
+    def distance(ia, ib) -> float:
+        wa, wb = np.bincount(ia, minlength=len(a)), np.bincount(ib, minlength=len(b))
+        return js_distance(left @ wa, right @ wb)
+
+    return distribution_distance_ci(list(range(len(a))), list(range(len(b))), distance, **boot)
+
+
+def _label_distance_ci(a: list[str], b: list[str], **boot):
+    """The label distance and its bootstrap interval, labels coded once as integers."""
+    classes = {label: i for i, label in enumerate(sorted(set(a) | set(b)))}
+    ca, cb = np.array([classes[y] for y in a]), np.array([classes[y] for y in b])
+
+    def distance(ia, ib) -> float:
+        return js_distance(np.bincount(ca[ia], minlength=len(classes)), np.bincount(cb[ib], minlength=len(classes)))
+
+    return distribution_distance_ci(list(range(len(a))), list(range(len(b))), distance, **boot)
+
+
+def _same(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+def _capped(items: list, cap: int, seed: int) -> list:
+    """At most `cap` of `items`, a seeded random sample in their original order."""
+    if len(items) <= cap:
+        return items
+    keep = np.sort(np.random.default_rng(seed).choice(len(items), cap, replace=False))
+    return [items[i] for i in keep]
 
 
 def _counts_distance(a: Counter, b: Counter) -> float:
@@ -122,12 +166,13 @@ def _component(name: str, figure: float, ci, settings: CheckSettings) -> dict:
             "direction": direction, "passed": bool(passed), "enforced": name in settings.param("enforce", [])}
 
 
-def _classification(context: AuditContext, seed: int) -> dict | None:
+def _classification(context: AuditContext, seed: int, cap: int) -> dict | None:
     """Macro-F1 on the holdout: trained on train, on synthetic, on both (paired bootstrap)."""
     if not context.fields.label:
         return None
     def labelled(split):
-        return [(t, str(y)) for t, y in zip(context.texts(split), context.labels(split)) if y is not None]
+        return _capped([(t, str(y)) for t, y in zip(context.texts(split), context.labels(split)) if y is not None],
+                       cap, seed)
     train, synthetic, holdout = labelled("train"), labelled("synthetic"), labelled("holdout")
     if not holdout or any(len({y for _, y in part}) < 2 for part in (train, synthetic)):
         return None
@@ -141,15 +186,13 @@ def _components(context: AuditContext, settings: CheckSettings, seed: int) -> di
     train_tokens, synthetic_tokens = context.tokens("train"), context.tokens("synthetic")
     boot = dict(seed=seed, n_bootstrap=min(context.n_bootstrap, 200), confidence=context.confidence)
     out["length_js_distance"] = _component("length_js_distance", *distribution_distance_ci(
-        train_tokens, synthetic_tokens, _length_distance, **boot), settings)
-    out["vocabulary_js_distance"] = _component("vocabulary_js_distance", *distribution_distance_ci(
-        train_tokens, synthetic_tokens, lambda a, b: _counts_distance(
-            Counter(w for t in a for w in t), Counter(w for t in b for w in t)), **boot), settings)
+        [len(t) for t in train_tokens], [len(t) for t in synthetic_tokens], _lengths_distance, **boot), settings)
+    out["vocabulary_js_distance"] = _component("vocabulary_js_distance", *_vocabulary_distance_ci(
+        train_tokens, synthetic_tokens, **boot), settings)
     if context.fields.label:
-        out["label_js_distance"] = _component("label_js_distance", *distribution_distance_ci(
-            [str(y) for y in context.labels("train")], [str(y) for y in context.labels("synthetic")],
-            lambda a, b: _counts_distance(Counter(a), Counter(b)), **boot), settings)
-    if classes := _classification(context, seed):
+        out["label_js_distance"] = _component("label_js_distance", *_label_distance_ci(
+            [str(y) for y in context.labels("train")], [str(y) for y in context.labels("synthetic")], **boot), settings)
+    if classes := _classification(context, seed, int(settings.param("components_sample", 20_000))):
         out["tstr_ratio"] = _component("tstr_ratio", classes["synthetic"]["ratio"], classes["synthetic"]["ratio_ci"], settings)
         both = classes["real+synthetic"]
         out["augmentation_lift"] = _component("augmentation_lift", both["lift"], both["lift_ci"], settings)
