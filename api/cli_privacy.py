@@ -35,7 +35,8 @@ def scrub(
                                  "files, else 1.")] = None,
     ray: Annotated[Optional[str], typer.Option(
         "--ray", metavar="ADDRESS", help="Detect on a Ray cluster at ADDRESS (host:port), or 'local' to start one "
-                                         "here. Output and manifest are the same as without it.")] = None,
+                                         "here. Output and manifest are the same as without it. Overrides the policy's "
+                                         "execution key.")] = None,
 ) -> None:
     """Replace the PII in every record as the policy says, and write a manifest of findings.
 
@@ -43,6 +44,7 @@ def scrub(
 
     Bad input stops the run with the record number and field, leaving no output behind.
     """
+    from api.execution import executor, placement
     from api.policy import load_policy
     from api.progress import cli_progress
     from api.secrets import load_secret
@@ -51,7 +53,9 @@ def scrub(
     from privacy.scrub import Scrubber, scrub_file
 
     settings = Settings()
-    privacy = load_policy(policy or settings.policy).privacy
+    loaded = load_policy(policy or settings.policy)
+    placed = placement(loaded.execution, ray, workers, settings.ray_address)  # flags beat the policy's execution
+    privacy = loaded.privacy
     dataset_format(input)
     output = output or _default_output(input)
     dataset_format(output)
@@ -64,16 +68,15 @@ def scrub(
         vault = _beside(output, ".vault")
     uses_encrypt = any(rule.operator == "encrypt" for rule in (privacy.default_operator, *privacy.operators.values()))
     vault_key = load_secret("vault", settings) if vault or uses_encrypt else None
-    from api.execution import executor
     from privacy.batch import BatchScrubber
 
-    with executor(ray, workers) as runner:
+    with executor(placed.ray, placed.workers) as runner:
         site_key = load_secret("site", settings)
-        scrubber = (BatchScrubber(privacy, site_key, runner, vault_key=vault_key) if ray
+        scrubber = (BatchScrubber(privacy, site_key, runner, vault_key=vault_key) if placed.ray
                     else Scrubber(privacy, site_key, vault_key=vault_key))
         with cli_progress("scrubbing") as progress:
             summary = scrub_file(input, output, manifest, scrubber, progress=progress,
-                                 workers=1 if ray else workers, vault=vault)
+                                 workers=1 if placed.ray else placed.workers, vault=vault)
     counts = ", ".join(f"{entity} {n}" for entity, n in summary.by_entity.items()) or "none"
     where = "" if to_stdout else f" → {output}"
     typer.echo(f"scrubbed {summary.records} records{where}; {summary.findings} findings ({counts})", err=True)

@@ -22,14 +22,15 @@ def run(
     finetune: bool = typer.Option(False, "--finetune", help="Fine-tune (LoRA) on the training split first."),
     dp: bool = typer.Option(False, "--dp", help="With --finetune: differentially private fine-tuning (DP-SGD)."),
     canaries: int = typer.Option(0, "--canaries", help="Insert this many canary records to measure exposure.", min=0),
-    ray: str | None = typer.Option(None, "--ray", metavar="ADDRESS", help="Scrub on a Ray cluster at ADDRESS (host:port), or 'local' to start one here; the output is the same."),
-    workers: int | None = typer.Option(None, "--workers", min=1, help="With --ray: actors for the batch stages (default 1)."),
+    ray: str | None = typer.Option(None, "--ray", metavar="ADDRESS", help="Scrub on a Ray cluster at ADDRESS (host:port), or 'local' to start one here; the output is the same. Overrides the policy's execution key."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="On Ray: actors for the batch stages (default: the policy's execution.workers, else 1)."),
 ) -> None:
     """Scrub, split, synthesize, audit and gate INPUT; release to OUTDIR only if the gate passes.
 
     Exit status: 0 released; 2 bad input, policy or model; 3 quarantined or audit failed.
     """
     from api.cli_audit import EXIT_QUARANTINE
+    from api.execution import placement
     from api.pipeline import PipelineOptions, run_pipeline
     from api.policy import load_policy
     from api.progress import cli_progress
@@ -40,6 +41,7 @@ def run(
         raise BadInput("--dp applies to fine-tuning: add --finetune")
     settings = Settings()
     chosen = load_policy(policy or settings.policy)
+    placement(chosen.execution, ray, workers, settings.ray_address)  # a bad --ray or execution key: before any work
     options = PipelineOptions(mode=mode, n=n, seed=seed, finetune=finetune, dp=dp, canaries=canaries,
                               ray=ray, workers=workers)
     with cli_progress("airlock run") as bar:

@@ -47,8 +47,8 @@ def synth(
     n_gpu_layers: int = typer.Option(None, "--n-gpu-layers", min=-1, help="Layers to offload to a GPU (-1 = all)."),
     summary: Path = typer.Option(None, "--summary", help="Also write the run summary (JSON) here."),
     pii_filter: bool = typer.Option(True, "--pii-filter/--no-pii-filter", help="Reject drafts in which the privacy policy's detectors find PII outside the filled placeholders (retried like other rejections)."),
-    ray: str = typer.Option(None, "--ray", metavar="ADDRESS", help="Generate on a Ray cluster at ADDRESS (host:port), or 'local' to start one here: shards of records on --workers actors, one model each. The same seed gives the same records whatever the number of workers."),
-    workers: int = typer.Option(None, "--workers", min=1, help="With --ray: generation actors (default 1)."),
+    ray: str = typer.Option(None, "--ray", metavar="ADDRESS", help="Generate on a Ray cluster at ADDRESS (host:port), or 'local' to start one here: shards of records on --workers actors, one model each. The same seed gives the same records whatever the number of workers. Overrides the policy's execution key."),
+    workers: int = typer.Option(None, "--workers", min=1, help="On Ray: generation actors (default: the policy's execution.workers, else 1)."),
 ) -> None:
     """Write synthetic records modelled on scrubbed ones, with a local GGUF model.
 
@@ -57,6 +57,7 @@ def synth(
     duplicates are dropped, and so (with --pii-filter) are drafts with real-looking PII the model
     invented; the summary on stderr says how many and why.
     """
+    from api.execution import placement
     from api.policy import load_policy
     from privacy.records import dataset_format, read_records, write_records
     from synth.engine import Engine
@@ -68,6 +69,7 @@ def synth(
     dataset_format(output)
     settings = Settings()
     loaded = load_policy(policy or settings.policy)
+    placed = placement(loaded.execution, ray, workers, settings.ray_address)  # flags beat the policy's execution
     get_mode(mode or loaded.synth.mode)
     sampling = loaded.synth.sampling.model_copy(
         update={k: v for k, v in (("temperature", temperature), ("max_tokens", max_tokens)) if v is not None}
@@ -90,8 +92,8 @@ def synth(
     runtime = loaded.synth.runtime
     if n_gpu_layers is not None:
         runtime = runtime.model_copy(update={"n_gpu_layers": n_gpu_layers})
-    if ray:
-        return _synth_on_ray(ray, workers, records, request, loaded, model, runtime, pii_filter, output, summary)
+    if placed.ray:
+        return _synth_on_ray(placed, records, request, loaded, model, runtime, pii_filter, output, summary)
     filters = {}
     if pii_filter:
         from api.detector import pii_detector, rescan_ignored
@@ -127,14 +129,15 @@ def _write_result(result, output: Path, summary: Path | None) -> None:  # noqa: 
     )
 
 
-def _synth_on_ray(ray: str, workers: int | None, records, request, loaded, model, runtime, pii_filter: bool,  # noqa: ANN001
+def _synth_on_ray(placed, records, request, loaded, model, runtime, pii_filter: bool,  # noqa: ANN001
                   output: Path, summary: Path | None) -> None:
-    """`airlock synth --ray`: shards on Ray actors that each load the model once (synth/parallel.py)."""
+    """`airlock synth --ray` (or the policy's execution): shards on Ray actors that each load the model
+    once (synth/parallel.py). `placed` is an api.execution.Placement."""
     from api.execution import executor, synth_worker
     from synth.parallel import synthesize_parallel
 
     info = _store().get(model or loaded.synth.model)
-    with executor(ray, workers) as runner, cli_progress(f"synth {request.mode} on Ray") as progress:
+    with executor(placed.ray, placed.workers) as runner, cli_progress(f"synth {request.mode} on Ray") as progress:
         result = synthesize_parallel(records, request, runner, synth_worker,
                                      (records, info, runtime, loaded, pii_filter), progress)
     _write_result(result, output, summary)

@@ -70,8 +70,8 @@ class PipelineOptions:
     canaries: int = 0
     run_id: str | None = None
     workdir: Path | None = None  # checkpoints and stage artifacts; a run resumes from one
-    ray: str | None = None  # batch stages on Ray at this address ('local': a runtime here); None: this process
-    workers: int | None = None  # with ray: actors per batch stage
+    ray: str | None = None  # batch stages on Ray at this address ('local': a runtime here); None: the policy's execution
+    workers: int | None = None  # actors per batch stage on Ray (default: the policy's execution.workers, else 1)
 
 
 @dataclass
@@ -244,13 +244,16 @@ class _Run:
         return {"records": records, "findings": findings, "findings_by_entity": by_entity}
 
     def _on_executor(self, scrubber, stack: ExitStack):  # noqa: ANN001, ANN202 - privacy.scrub.Scrubber
-        """The scrubber itself, or (with options.ray) one that detects on Ray actors: same output."""
-        if not self.options.ray:
+        """The scrubber itself, or one that detects on Ray actors (options.ray, else the policy's
+        `execution`): same output either way."""
+        from api.execution import executor, placement
+
+        where = placement(self.policy.execution, self.options.ray, self.options.workers, self.settings.ray_address)
+        if not where.ray:
             return scrubber
-        from api.execution import executor
         from privacy.batch import BatchScrubber
 
-        runner = stack.enter_context(executor(self.options.ray, self.options.workers))
+        runner = stack.enter_context(executor(where.ray, where.workers))
         return BatchScrubber(scrubber.policy, scrubber.site_key, runner, vault_key=scrubber.vault_key)
 
     def _split(self) -> dict:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from audit.policy import AuditPolicy
 from privacy.errors import PolicyError
@@ -54,6 +56,38 @@ class RetentionPolicy(BaseModel):
     keep_work_files: bool = False
 
 
+# 'local' starts a Ray runtime on this machine; 'auto' joins the one `ray start` runs here; otherwise
+# host:port (or ray://host:port) of a cluster's head.
+RAY_ADDRESS = re.compile(r"^(local|auto|(ray://)?[A-Za-z0-9][A-Za-z0-9.-]*:[0-9]{1,5})$")
+RAY_ADDRESS_HINT = "give 'local', 'auto', host:port or ray://host:port"
+MAX_WORKERS = 4096
+
+
+class ExecutionPolicy(BaseModel):
+    """Where the batch stages run: in this process (`local`, the default) or on Ray actors.
+
+    The address decides which machines receive raw text for detection, so it comes from the policy
+    file or the site's settings (AIRLOCK_RAY_ADDRESS), never from a job request."""
+
+    model_config = ConfigDict(extra="forbid")
+    engine: Literal["local", "ray"] = "local"
+    address: str | None = None  # with engine ray; default AIRLOCK_RAY_ADDRESS
+    workers: int | None = Field(None, ge=1, le=MAX_WORKERS)  # Ray actors per batch stage; default 1
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is not None and not RAY_ADDRESS.match(value):
+            raise PydanticCustomError("ray_address", RAY_ADDRESS_HINT)
+        return value
+
+    @model_validator(mode="after")
+    def _for_ray_only(self) -> "ExecutionPolicy":
+        if self.engine == "local" and (self.address is not None or self.workers is not None):
+            raise PydanticCustomError("execution", "address and workers apply to engine: ray")
+        return self
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = "default"
@@ -65,6 +99,7 @@ class Policy(BaseModel):
     release: ReleasePolicy = Field(default_factory=ReleasePolicy)
     scrub_api: ScrubApiPolicy = Field(default_factory=ScrubApiPolicy)
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
+    execution: ExecutionPolicy = Field(default_factory=ExecutionPolicy)
 
 
 def load_policy(path: str | Path | None = None) -> Policy:

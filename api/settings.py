@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # service writes one (also written at every release).
     log_checkpoints_file: Path | None = None
     log_checkpoint_seconds: float = Field(3600.0, gt=0)
+    # The site's Ray cluster (host:port of its head, or 'local'/'auto'), for policies whose
+    # `execution` says `engine: ray` without an address of their own. Nothing runs on Ray without that.
+    ray_address: str | None = None
 
     @cached_property
     def effective_database_url(self) -> str:

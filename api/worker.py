@@ -8,6 +8,12 @@ Native code (llama.cpp, torch, spaCy) runs only in the job's child process, neve
 the HTTP server that hosts it: a segfault, abort or out-of-memory kill there becomes a failed job
 with a clear error and an audit-log entry, the release withheld, and the worker goes on to the next
 job. A failed job that had finished its scrub can be retried (`POST /v1/jobs/{id}/retry`).
+
+Where the job's policy says `execution: {engine: ray}`, its scrub stage detects on Ray actors (the
+pipeline's one wiring, as for `airlock run --ray`): the job's process is then the Ray driver. It still
+writes every record, the manifest and the audit log itself, in order, so progress, leases and
+checkpoints are the same; actors it started die with it (a killed worker, a stopped one), and the next
+claim resumes after the last completed stage as without Ray.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from sqlalchemy.engine import Engine
 from api import jobs
 from audit.log import AuditLog
 from api.errors import problem
+from api.execution import placement
 from api.logs import configure_logging, get_logger
 from api.pipeline import PipelineOptions, run_pipeline
 from api.policy import resolve_policy
@@ -166,6 +173,7 @@ class Worker:
         options = PipelineOptions(**job.options, run_id=job.id, workdir=folder / "work")
         try:
             policy = resolve_policy(job.policy_name, self.settings.data_dir, self.settings.policy)
+            logger.info("job_placed", **placement(policy.execution, site_address=self.settings.ray_address)._asdict())
             result = run_pipeline(source, folder / jobs.BUNDLE, policy, self.settings, options, progress,
                                   audit_log=self.log, on_stage_done=stage_done)
         except jobs.LeaseLost:

@@ -14,6 +14,7 @@ from api import jobs
 from api.bodies import DATASET_TYPES, read_dataset
 from api.db import Job
 from api.deps import get_audit_log, get_engine, get_settings, require
+from api.execution import placement
 from api.keys import Principal
 from api.policy import resolve_policy
 from api.problems import HttpProblem
@@ -73,6 +74,7 @@ async def submit(
 ) -> JSONResponse:
     """Submit a JSONL or CSV dataset (the body) → 202 and the job; it is held encrypted until scrubbed."""
     chosen = resolve_policy(policy, settings.data_dir, settings.policy)
+    placement(chosen.execution, site_address=settings.ray_address)  # a job that could not run is refused now
     data, fmt, count = await read_dataset(request, chosen.privacy.max_record_bytes)
     job_id = jobs.new_job_id()
     wrapped = seal_upload(data, jobs.job_dir(settings.jobs_dir, job_id) / "upload.enc", job_id,
