@@ -15,7 +15,7 @@ from privacy.errors import ModelError
 from privacy.policy import PrivacyPolicy
 
 with presidio_without_torch():
-    from presidio_analyzer import AnalyzerEngine, RecognizerResult
+    from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult
     from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
     from presidio_analyzer.nlp_engine import NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
     from spacy.attrs import IDX, LOWER
@@ -131,6 +131,32 @@ class ContextOnlyWhereUsedEnhancer(LemmaContextAwareEnhancer):
         return rest + super().enhance_using_context(text, needs, nlp_artifacts, recognizers, context)
 
 
+class AirlockAnalyzerEngine(AnalyzerEngine):
+    """Presidio's engine; the recognizer-level context step only visits recognizers that define one.
+
+    Presidio splits the results anew for every recognizer (two passes over all results, ~35 times
+    per text) to hand each its own; Airlock's recognizers keep the default, which returns them
+    unchanged. Results keep Presidio's order (by recognizer), which overlap resolution relies on.
+    """
+
+    def _enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+        by_recognizer: dict[str, list[RecognizerResult]] = {}
+        for result in raw_results:
+            by_recognizer.setdefault(result.recognition_metadata[key], []).append(result)
+        results = []
+        for recognizer in recognizers:
+            own = by_recognizer.get(recognizer.id, [])
+            if type(recognizer).enhance_using_context is not EntityRecognizer.enhance_using_context:
+                others = [r for r in raw_results if r.recognition_metadata[key] != recognizer.id]
+                own = recognizer.enhance_using_context(text=text, raw_recognizer_results=own,
+                                                       other_raw_recognizer_results=others,
+                                                       nlp_artifacts=nlp_artifacts, context=context)
+            results.extend(own)
+        return self.context_aware_enhancer.enhance_using_context(
+            text=text, raw_results=results, nlp_artifacts=nlp_artifacts, recognizers=recognizers, context=context)
+
+
 def build_analyzer(policy: PrivacyPolicy, model: str = MODEL_NAME) -> AnalyzerEngine:
     """An AnalyzerEngine with Airlock's recognizers and the policy's own; offline, verified."""
     from privacy.recognizers import build_registry
@@ -141,7 +167,7 @@ def build_analyzer(policy: PrivacyPolicy, model: str = MODEL_NAME) -> AnalyzerEn
     )
     nlp_engine = provider.create_engine()
     registry = build_registry(policy, supported_language=policy.language)
-    return AnalyzerEngine(
+    return AirlockAnalyzerEngine(
         registry=registry,
         nlp_engine=nlp_engine,
         supported_languages=[policy.language],

@@ -71,6 +71,8 @@ class InternationalPhoneRecognizer(LocalRecognizer):
     def _validity(candidate: str, regions) -> int:
         """2: a valid number of some region; 1: only a possible one; 0: neither."""
         best = 0
+        if candidate.startswith("+"):
+            regions = regions[:1]  # the number carries its country code: any region reads it the same
         for region in regions:
             try:
                 number = phonenumbers.parse(candidate, region)
