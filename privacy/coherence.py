@@ -67,13 +67,12 @@ class ValueIndex:
         self._by_word.setdefault(first.group().lower(), []).append(_Known(text, caseless, first.start(), source))
         self.size += 1
 
-    def find(self, text: str) -> Iterator[Detection]:
-        """Every whole-word occurrence of a known value in `text`, typed as where it was found."""
-        if not self._by_word:
-            return
-        for word in _WORD.finditer(text):
-            for known in self._by_word.get(word.group().lower(), ()):
-                start = word.start() - known.lead
+    def find(self, text: str, words: list[tuple[int, str]]) -> Iterator[Detection]:
+        """Every whole-word occurrence of a known value in `text`, typed as where it was found;
+        `words` are the text's words (`text_words`), found once for every index."""
+        for position, word in words:
+            for known in self._by_word.get(word, ()):
+                start = position - known.lead
                 end = start + len(known.text)
                 piece = text[max(start, 0):end]
                 if start >= 0 and (piece.lower() if known.caseless else piece) == known.text \
@@ -114,14 +113,20 @@ class DatasetValues:
         extended = []
         for unit, spans in zip(units, found):
             extra: list[Detection] = []
-            if unit.kind == "text":
+            if unit.kind == "text" and (record.size or self.index.size):
                 taken = {(s.start, s.end) for s in spans}
-                for match in (*record.find(unit.text), *self.index.find(unit.text)):
+                words = text_words(unit.text)
+                for match in (*record.find(unit.text, words), *self.index.find(unit.text, words)):
                     if (match.start, match.end) not in taken:
                         taken.add((match.start, match.end))
                         extra.append(match)
             extended.append(spans + extra)
         return extended
+
+
+def text_words(text: str) -> list[tuple[int, str]]:
+    """(start, lowercase word) of every word, the keys ValueIndex.find looks values up by."""
+    return [(m.start(), m.group().lower()) for m in _WORD.finditer(text)]
 
 
 def name_parts(entity_type: str, raw: str) -> list[str]:

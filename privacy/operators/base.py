@@ -16,6 +16,7 @@ from privacy.fingerprint import fingerprint
 
 CONTEXT = "context"
 ENTITY_TYPE = "entity_type"  # Presidio adds it to params for every span
+MAX_REMEMBERED_FINGERPRINTS = 10_000
 
 
 @dataclass
@@ -28,12 +29,20 @@ class OperatorContext:
     numbers: dict[tuple[str, str], int] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
     fakers: dict[str, Faker] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # keys must not end up in a traceback or a log line
         return f"OperatorContext(locale={self.locale!r}, placeholders={len(self.numbers)})"
 
     def fingerprint(self, value: str) -> str:
-        return fingerprint(self.site_key, value)
+        # each span is fingerprinted three times (its number, its operator, its finding): remember
+        # the recent ones
+        found = self.fingerprints.get(value)
+        if found is None:
+            if len(self.fingerprints) >= MAX_REMEMBERED_FINGERPRINTS:
+                self.fingerprints.clear()
+            found = self.fingerprints[value] = fingerprint(self.site_key, value)
+        return found
 
     def faker(self, locale: str) -> Faker:
         """One Faker per locale, reseeded per value: building one per value would dominate the cost."""
