@@ -36,14 +36,14 @@ from synth.filters import first_reason, job_filters
 from synth.repair import repair_placeholders, replace_invented_pii
 from synth.scrubbed import require_scrubbed
 from synth.seeds import derive_seed
-from synth.steer import KeywordSampler, condition_key
+from synth.steer import KeywordSampler, LengthSampler, condition_key
 from synth.structured import check_schema, schema_fields, text_schema
 
 ProgressFn = Callable[[int, int | None], None]
 
 # The request settings that reproduce generation as it stood before issue 12 (bench/ compares it):
-# a fresh example set and a full prompt per record, no repair, no steering, no label check, and a
-# slot given up after max_attempts.
+# a fresh example set and a full prompt per record, no repair, no steering, no label check or
+# de-duplication, and a slot given up after max_attempts.
 TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "steer": False,
                "label_check": False, "dedupe": False, "slot_attempts": None, "retry_temperature_step": 0.0}
 
@@ -69,8 +69,10 @@ class SynthRequest(BaseModel):
     reuse_prefix: bool = True  # keep the engine's evaluated prompt prefix between calls
     repair: bool = True  # fix placeholders and replace invented PII instead of rejecting the draft
     steer: bool = True  # ask each record to mention a keyword drawn from the real records
+    shape_length: bool = False  # cut each free-text reply after a sentence count drawn from the real records
     label_check: bool = True  # reject drafts a classifier trained on the real records reads as another label
     dedupe: bool = True  # reject drafts closer to a kept record than real records are to each other (synth/dedup.py)
+    dedupe_similarity: float | None = Field(None, gt=0, le=1)  # the cosine that counts as a duplicate (None: from the real records)
     retry_temperature_step: float = Field(0.15, ge=0, le=0.5)  # a retry samples hotter, away from a copy
     structured_path: Literal["fast", "grammar"] = "fast"  # grammar: constrain every attempt
     fill_placeholders: bool = True
@@ -103,6 +105,7 @@ class SynthContext:
     fields: list[str]
     what: str
     keywords: KeywordSampler | None = None
+    lengths: LengthSampler | None = None
 
 
 @dataclass
@@ -208,7 +211,7 @@ class _Run:
         record["_synthetic"] = True
         record["_provenance"] = {**self.provenance, "sampling": sampling.model_dump(), "seed": seed,
                                  "attempt": attempt, "slot": task.slot,
-                                 **({"hint": task.data["hint"]} if "hint" in task.data else {}),
+                                 **{k: task.data[k] for k in ("hint", "sentences") if k in task.data},
                                  "surrogates": self.filler.filled}
         return record
 
@@ -291,8 +294,13 @@ def _context(records: list[dict], request: SynthRequest, mode: Mode) -> SynthCon
     what = " and ".join(nouns) + (" records" if nouns != ["record"] else "s")
     rng = random.Random(derive_seed(request.seed, "plan"))
     keywords = _keywords(view) if request.steer and request.k > 0 else None
+    lengths = _lengths(view) if request.shape_length and schema is None else None
     return SynthContext(request, view, rng, ExampleRotation(request.k, rng), schema is not None, schema, fields, what,
-                        keywords)
+                        keywords, lengths)
+
+
+def _lengths(view: DatasetView) -> LengthSampler:
+    return LengthSampler(view.texts(), [condition_key(view.conditions(r)) for r in view.records])
 
 
 def _keywords(view: DatasetView) -> KeywordSampler:

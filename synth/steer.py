@@ -1,4 +1,5 @@
-"""Diversity steering: a keyword per requested record, drawn from the real records' distribution.
+"""Diversity steering: a keyword and a length per requested record, drawn from the real records'
+distribution.
 
 Examples shown in a prompt pull a small model towards their own words; records written from the
 same few examples look alike and cover little of what the real data talks about. Each task therefore
@@ -6,6 +7,14 @@ asks for a record that mentions one keyword, drawn from the words that character
 (e.g. its label) across all training records, in proportion to how many records use them — not from
 the examples shown. Only lower-case words used by at least `min_records` records qualify: names and
 other identifiers the privacy stage may have missed are capitalised or rare, and never become hints.
+
+A small model ignores "write N sentences", and writes as long as max_tokens lets it, in sentences of
+its own stock ("The move is expected to..."): its records are longer than the real ones and tell
+themselves apart by it. So each task also draws a sentence count from the real records with its
+conditions, and the reply is cut after that many sentences (`LengthSampler`, `cut_to`) — opt-in
+(`SynthRequest.shape_length`): on BBC News ledes (bench/utility.py, dev part) it left the
+discriminator where it was (AUC 0.88 vs 0.89) and cost TSTR macro-F1 (0.49 vs 0.56), shorter
+records carrying less of their topic; keyword steering, on by default, raised it (0.56 vs 0.48).
 """
 
 from __future__ import annotations
@@ -71,3 +80,30 @@ class KeywordSampler:
 
 def condition_key(conditions: dict) -> str:
     return json.dumps(conditions, sort_keys=True, default=str)
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"'\u201d)]?\s+(?=[A-Z<\"'\u201c\d])")
+
+
+def sentence_count(text: str) -> int:
+    return sum(1 for _ in _SENTENCE_BREAK.finditer(text.strip())) + 1
+
+
+def cut_to(text: str, count: int) -> str:
+    """`text` cut after its `count`-th sentence (unchanged when it has no more)."""
+    breaks = [m.end() for m in _SENTENCE_BREAK.finditer(text.strip())]
+    return text.strip()[:breaks[count - 1]].rstrip() if count >= 1 and len(breaks) >= count else text
+
+
+class LengthSampler:
+    """Per condition set: the real records' sentence counts, drawn with their frequencies."""
+
+    def __init__(self, texts: list[str], keys: list[str]):
+        self.counts: dict[str, list[int]] = {}
+        for text, key in zip(texts, keys):
+            if text.strip():
+                self.counts.setdefault(key, []).append(sentence_count(text))
+
+    def draw(self, key: str, rng: random.Random) -> int | None:
+        counts = self.counts.get(key)
+        return rng.choice(counts) if counts else None

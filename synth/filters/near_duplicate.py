@@ -14,7 +14,9 @@ class NearDuplicate(DraftFilter):
     @classmethod
     def for_job(cls, ctx):
         texts = [t for t in ctx.view.texts() if t]
-        return cls(EmbeddingDuplicates(texts)) if ctx.request.dedupe and len(texts) >= 2 else None
+        if not ctx.request.dedupe or len(texts) < 2:
+            return None
+        return cls(EmbeddingDuplicates(texts, threshold=ctx.request.dedupe_similarity))
 
     def reason(self, texts, task):
         return "near_duplicate" if self.index.is_duplicate(" ".join(texts)) else None

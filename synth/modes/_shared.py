@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from synth.modes import Draft, Generate, Reject, Task
 from synth.quality import clean, trim_to_sentence
+from synth.steer import cut_to
 from synth.structured import SchemaViolation, parse_record
 from synth.templates import render_record_request, system_prompt
 
@@ -47,9 +48,19 @@ def plan_examples(ctx: SynthContext, pool: list[int], targets: list | None = Non
             ctx.rng.shuffle(examples)
             group, used = slot, 0
         open_sets[key] = (group, examples, used + 1)
-        hint = ctx.keywords.draw(key, ctx.rng) if ctx.keywords else None
-        tasks.append(Task(slot, conditions, examples, {"group": group, **({"hint": hint} if hint else {})}))
+        tasks.append(Task(slot, conditions, examples, {"group": group, **_steering(ctx, key)}))
     return sorted(tasks, key=lambda t: (t.data["group"], t.slot))
+
+
+def _steering(ctx: SynthContext, key: str) -> dict:
+    """What a task asks of its record beyond the conditions: a keyword to mention (`hint`) and the
+    number of sentences to keep (`sentences`), each drawn from the real records (synth/steer.py)."""
+    steering = {}
+    if ctx.keywords and (hint := ctx.keywords.draw(key, ctx.rng)):
+        steering["hint"] = hint
+    if ctx.lengths and (count := ctx.lengths.draw(key, ctx.rng)):
+        steering["sentences"] = count
+    return steering
 
 
 def _key(conditions: dict) -> str:
@@ -105,6 +116,8 @@ def record_reply(ctx: SynthContext, task: Task, generate: Generate, messages: li
     view = ctx.view
     if not ctx.structured:
         text = text_reply(generate(messages))
+        if count := task.data.get("sentences"):
+            text = cut_to(text, count)
         return Draft({view.text_fields[0]: text}, [text])
     completion = generate(messages, schema=ctx.schema)
     try:

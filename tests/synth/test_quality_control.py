@@ -60,7 +60,8 @@ def test_plan_shares_example_sets_in_runs_and_asks_for_real_keywords(records):
     from synth.modes._shared import fewshot_messages
 
     mode = get_mode("classify")
-    request = SynthRequest(mode="classify", n=12, seed=5, k=2, label_field="label", share_examples=4)
+    request = SynthRequest(mode="classify", n=12, seed=5, k=2, label_field="label", share_examples=4,
+                           shape_length=True)
     ctx = _context(records, request, mode)
     tasks = mode.plan(ctx)
     assert sorted(t.slot for t in tasks) == list(range(12))
@@ -76,8 +77,40 @@ def test_plan_shares_example_sets_in_runs_and_asks_for_real_keywords(records):
         hint = task.data.get("hint")
         key = condition_key(task.conditions)
         assert hint is None or hint in ctx.keywords.weights[key]
+        assert task.data["sentences"] in ctx.lengths.counts[key]  # a length some real record has
         messages = fewshot_messages(ctx, task)
         assert not hint or f'"{hint}"' in messages[-1]["content"]
         # the shared prefix: everything but the last request is the same within a group
         same_group = [t for _, t in runs[task.data["group"]]]
         assert all(fewshot_messages(ctx, t)[:-1] == messages[:-1] for t in same_group)
+
+
+def test_lengths_are_drawn_from_the_real_records_and_replies_cut_to_them(records):
+    from synth.steer import LengthSampler, cut_to, sentence_count
+
+    texts, keys = keyed(records)
+    sampler = LengthSampler(texts, keys)
+    rng = random.Random(3)
+    for key in set(keys):
+        own = Counter(sentence_count(t) for t, k in zip(texts, keys) if k == key)
+        drawn = Counter(sampler.draw(key, rng) for _ in range(300))
+        assert set(drawn) == set(own)  # every count the real records use, and no other
+    assert sampler.draw(condition_key({"label": "unseen"}), rng) is None
+    reply = 'Shares in <ORGANIZATION_1> rose 3.5% on Monday. The firm said "profits were up." Analysts were surprised.'
+    assert cut_to(reply, 2) == 'Shares in <ORGANIZATION_1> rose 3.5% on Monday. The firm said "profits were up."'
+    assert cut_to(reply, 5) == reply and sentence_count(cut_to(reply, 1)) == 1
+
+
+def test_classify_replies_keep_the_sentence_count_their_task_drew(records, engine):
+    from synth.engine import Sampling
+    from synth.generate import SynthRequest, synthesize
+    from synth.steer import sentence_count
+    from tests.synth.test_dedup import as_drafted
+
+    request = SynthRequest(mode="classify", n=6, seed=4, k=2, label_field="label", sampling=Sampling(max_tokens=64),
+                           shape_length=True)
+    result = synthesize(records, request, engine)
+    assert len(result.records) >= 4, result.summary
+    real_counts = {sentence_count(r["text"]) for r in records}
+    for record in result.records:  # as drafted: a filled "Dr. Jane Roe" would read as a sentence break
+        assert sentence_count(as_drafted(record)) <= max(real_counts)
