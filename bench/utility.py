@@ -17,6 +17,10 @@ the test records (paired, so the lift's interval accounts for both models seeing
 Discriminator AUC: audit's real-vs-synthetic classifier (5-fold out-of-fold, bootstrap interval).
 
     nice -n 10 .venv/bin/python bench/utility.py [--part dev|heldout] [--n 100] [--path new|today] [--set dedupe=false]
+
+Fine-tuned paths (`--path lora|dp8|dp4`, bench/utility_finetune.py): label-conditioned LoRA and DP-LoRA
+at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, as `airlock run --finetune [--dp]`
+trains), then generation with no source examples in the prompt; training CPU time and ε are printed.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import os
 import random
 import re
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -151,15 +156,15 @@ def discriminator_auc(real: list[dict], synthetic: list[dict], seed: int) -> dic
 
 
 def synthesize_for(train: list[dict], scrubbing: Scrubbing, n: int, path: str, seed: int, threads: int,
-                   overrides: dict | None = None) -> tuple:
-    """The synthetic records and the run summary, CPU seconds included."""
+                   overrides: dict | None = None, model=None) -> tuple:
+    """The synthetic records and the run summary, CPU seconds included (`model`: default the base)."""
     from synth.engine import Engine, RuntimeSettings
     from synth.fill import SourceValues
     from synth.generate import SynthRequest, synthesize
     from synth.store import ModelStore
     from api.settings import Settings
 
-    model = ModelStore(Settings().models_dir).get("smollm2-135m-instruct")
+    model = model or ModelStore(Settings().models_dir).get("smollm2-135m-instruct")
     engine = Engine(model, RuntimeSettings(n_threads=threads, n_threads_batch=threads))
     request = SynthRequest(mode="classify", n=n, seed=seed, label_field="label", text_fields=["text"],
                            noun="news article", **{**path_options(path), **(overrides or {})})
@@ -183,6 +188,10 @@ def path_options(path: str) -> dict:
     """SynthRequest settings of a generation path ('today': as the code stood before issue 12)."""
     from synth.generate import TODAY
 
+    from bench.utility_finetune import FINETUNE_PATHS
+
+    if path in FINETUNE_PATHS:
+        return {"k": 0}  # a model fine-tuned on the task writes without source examples, as in the pipeline
     return dict(TODAY) if path == "today" else {}
 
 
@@ -214,12 +223,24 @@ def report(rows: dict, part: str, n: int) -> None:
     print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
+def finetuned_for(train: list[dict], path: str, args) -> tuple:
+    """(model, a note for the table) for a fine-tuned path; (None, "") for the few-shot paths."""
+    from bench.utility_finetune import FINETUNE_PATHS, finetuned_model
+
+    if path not in FINETUNE_PATHS:
+        return None, ""
+    store = (args.cache or Path(tempfile.mkdtemp(prefix="airlock-bench-"))) / "models"
+    model, cpu, epsilon = finetuned_model(train, path, args.seed, args.threads, store)
+    return model, f"training {cpu:.0f} CPU s" + (f", ε spent {epsilon}" if epsilon is not None else ", no DP")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=("dev", "heldout"), default="dev")
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--path", action="append", choices=("new", "today"), help="repeatable; default: new")
+    parser.add_argument("--path", action="append", choices=("new", "today", "lora", "dp8", "dp4"),
+                        help="repeatable; default: new")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
                         help="override a SynthRequest field for an ablation, e.g. --set dedupe=false (dev part only)")
@@ -234,9 +255,11 @@ def main() -> None:
     train, test = scrubbing.scrub_cached(train_raw), scrubbing.scrub_cached(test_raw)
     rows = {}
     for path in args.path or ["new"]:
-        records, summary = synthesize_for(train, scrubbing, args.n, path, args.seed, args.threads, overrides)
+        model, extra = finetuned_for(train, path, args)
+        records, summary = synthesize_for(train, scrubbing, args.n, path, args.seed, args.threads, overrides, model)
         f1 = macro_f1_scores({"real": train, "synthetic": records, "real+synthetic": train + records}, test, args.seed)
-        rows[path] = {"records": records, "summary": summary, "f1": f1, "auc": discriminator_auc(train, records, args.seed)}
+        rows[path] = {"records": records, "summary": summary, "f1": f1, "auc": discriminator_auc(train, records, args.seed),
+                      "extra": extra}
     report(rows, args.part, args.n)
     if args.save:
         args.save.write_text(json.dumps({p: {k: v for k, v in r.items()} for p, r in rows.items()}, indent=1, default=str))
