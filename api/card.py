@@ -20,9 +20,12 @@ def _figure(check: dict) -> str:
 def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict, signing_fingerprint: str = "?") -> str:
     counts, timings, state = checkpoint["counts"], checkpoint["timings"], checkpoint["state"]
     model = state.get("model", {})
-    made_with = "fine-tuned on the scrubbed training split, then sampled" if "finetune" in timings else "sampled"
-    finetuned = state.get("finetune")
+    finetuned = state.get("finetune") if state.get("models", {}).get("finetuned") else None
+    made_with = "fine-tuned on the scrubbed training split, then sampled" if finetuned else "sampled"
     privacy_of_training = f"   - The model was {finetuned['guarantee']}.\n" if finetuned else ""
+    if choice := state.get("finetune_choice"):
+        minutes = f"{timings['finetune'] / 60:.1f} min of training; " if finetuned and "finetune" in timings else ""
+        privacy_of_training += f"   - Fine-tuning: {minutes}{choice['reason']}.\n"
     rows = "\n".join(
         f"| {c.get('title', c['name'])} | {c['status']} | {_figure(c)} | {c.get('summary') or c.get('reason', '')} |"
         for c in report.get("checks", [])

@@ -126,7 +126,8 @@ class _Run:
         self.checkpoint = self._load_checkpoint()
         self.site_key = self._run_key("site")
         self.run_id = self.checkpoint["run_id"]
-        self.stages = [s for s in WEIGHTS if (s != "canaries" or options.canaries) and (s != "finetune" or options.finetune)]
+        may_finetune = options.finetune or policy.finetune_choice.when != "never"
+        self.stages = [s for s in WEIGHTS if (s != "canaries" or options.canaries) and (s != "finetune" or may_finetune)]
 
     # -- bookkeeping -------------------------------------------------------------------------------
 
@@ -170,8 +171,8 @@ class _Run:
                         {"policy": self.policy.name, "options": _public_options(self.options),
                          "after": resumed[-1] if resumed else None})
         try:
-            for stage in self.stages:
-                if stage in self.checkpoint["completed"]:
+            for stage in list(self.stages):
+                if stage in self.checkpoint["completed"] or (stage == "finetune" and not self._chooses_finetune()):
                     continue
                 self._report(stage, 0.0)
                 started = time.perf_counter()
@@ -280,15 +281,47 @@ class _Run:
         return {"canaries": len(canaries.inserted)}
 
     def _finetune(self) -> dict:
-        """LoRA-fine-tune the policy's model on the training split (DP-SGD with --dp); the result is
-        registered in the model store under a per-run name and used by the synth stage."""
+        """LoRA-fine-tune the policy's model on the training split (DP-SGD with --dp or the policy's
+        `finetune.dp`); the model is registered in the model store under a per-run name and used by
+        the synth stage. Runs when asked (--finetune) or when `_chooses_finetune` picks it."""
         from synth.finetune import finetune
         from synth.store import ModelStore
 
         store = ModelStore(self.settings.models_dir)
         base = store.get(self.policy.synth.model)
+        train = list(read_records(self.work / "train.jsonl"))
+        config = self._finetune_config()
+        name = f"{base.name}-{'dp-' if config.dp else ''}ft-{self.run_id[:8]}"
+        existing = {m.name: m for m in store.list()}
+        model = existing.get(name) or finetune(train, base, store, config,
+                                               progress=self._stage_progress("finetune"), name=name)
+        self.checkpoint["state"]["models"] = {"finetuned": model.name, "base": base.name}
+        self.checkpoint["state"]["finetune"] = {k: model.provenance.get(k) for k in (
+            "differential_privacy", "epsilon", "delta", "epsilon_spent", "accountant", "guarantee")}
+        return {"finetuned_model_sha256": model.sha256, "differential_privacy": config.dp}
+
+    def _chooses_finetune(self) -> bool:
+        """Decided once per run and kept in the checkpoint. A run that does not fine-tune drops the
+        stage, so its progress and completed stages read as a few-shot run's."""
+        from api.finetune_choice import decide
+        from synth.store import ModelStore
+
+        state = self.checkpoint["state"]
+        if "finetune_choice" not in state:
+            base = ModelStore(self.settings.models_dir).get(self.policy.synth.model)
+            train = sum(1 for _ in read_records(self.work / "train.jsonl"))
+            decision = decide(train, self._finetune_config(), self.policy.finetune_choice, base.path.stat().st_size,
+                              self.options.finetune)
+            state["finetune_choice"] = decision.as_dict()
+            self._save_checkpoint()
+        if not state["finetune_choice"]["finetune"]:
+            self.stages.remove("finetune")
+        return state["finetune_choice"]["finetune"]
+
+    def _finetune_config(self):
+        """The policy's fine-tuning settings, completed for this run (fields, seed, DP, checkpoints)."""
         privacy = self.policy.privacy
-        config = self.policy.finetune.model_copy(update={
+        return self.policy.finetune.model_copy(update={
             "dp": self.options.dp or self.policy.finetune.dp,
             "seed": self._seed(),
             "text_fields": self.policy.finetune.text_fields or _fields_of_kind(privacy, "text"),
@@ -297,14 +330,6 @@ class _Run:
             "checkpoint_dir": self.work / "finetune",  # a killed run resumes its training steps
             "threads": self.policy.finetune.threads or self.policy.synth.runtime.n_threads,
         })
-        name = f"{base.name}-{'dp-' if config.dp else ''}ft-{self.run_id[:8]}"
-        existing = {m.name: m for m in store.list()}
-        model = existing.get(name) or finetune(list(read_records(self.work / "train.jsonl")), base, store, config,
-                                               progress=self._stage_progress("finetune"), name=name)
-        self.checkpoint["state"]["models"] = {"finetuned": model.name, "base": base.name}
-        self.checkpoint["state"]["finetune"] = {k: model.provenance.get(k) for k in (
-            "differential_privacy", "epsilon", "delta", "epsilon_spent", "accountant", "guarantee")}
-        return {"finetuned_model_sha256": model.sha256, "differential_privacy": config.dp}
 
     def _synth(self) -> dict:
         """Generate from the training split; drafts with PII the model invented are retried. A model

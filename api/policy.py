@@ -13,6 +13,7 @@ from pydantic_core import PydanticCustomError
 from audit.policy import AuditPolicy
 from privacy.errors import PolicyError
 from privacy.policy import PrivacyPolicy
+from api.finetune_choice import FinetuneChoice
 from synth.finetune.config import FinetuneConfig
 from synth.policy import SynthPolicy
 
@@ -95,7 +96,8 @@ class Policy(BaseModel):
     split: SplitPolicy = Field(default_factory=SplitPolicy)
     synth: SynthPolicy = Field(default_factory=SynthPolicy)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
-    finetune: FinetuneConfig = Field(default_factory=FinetuneConfig)  # used by `airlock run --finetune`
+    finetune: FinetuneConfig = Field(default_factory=FinetuneConfig)  # how `airlock run` fine-tunes
+    finetune_choice: FinetuneChoice = Field(default_factory=FinetuneChoice)  # whether, without --finetune
     release: ReleasePolicy = Field(default_factory=ReleasePolicy)
     scrub_api: ScrubApiPolicy = Field(default_factory=ScrubApiPolicy)
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)

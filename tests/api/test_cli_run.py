@@ -25,6 +25,11 @@ def test_run_releases_a_verifiable_bundle(data_dir, tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ["DATASET_CARD.md", "report.html", "report.json",
                                                      "report.json.sig", "signing-key.pub", "synthetic.jsonl"]
     assert not list(data_dir.glob("run-*"))  # the scrubbed stage artifacts went with the run
+    # The policy's finetune_choice (auto) declined on 19 training records: no finetune stage ran,
+    # and the card says so and why.
+    assert "finetune" not in result.output
+    card = (out / "DATASET_CARD.md").read_text()
+    assert "model was sampled on" in card and "Fine-tuning: " in card and "fewer than the 1000" in card
     verified = runner.invoke(app, ["report", "verify", str(out / "report.json"),
                                    "--public-key", str(out / "signing-key.pub")])
     assert verified.exit_code == 0 and "signature valid" in verified.output

@@ -1,0 +1,42 @@
+"""`airlock run` chooses to fine-tune from the training split's size and the estimated CPU time;
+the decision and its reason reach the dataset card, and a run that does not fine-tune reads as a
+few-shot run."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.finetune_choice import FinetuneChoice, decide, estimate_cpu_minutes
+from synth.finetune.config import FinetuneConfig
+
+BUNDLED = 98_362_432
+
+
+def test_auto_needs_enough_records_and_a_budget_that_fits():
+    choice = FinetuneChoice(min_records=1000, cpu_minutes=240)
+    few = decide(999, FinetuneConfig(), choice, BUNDLED, asked=False)
+    assert not few.finetune and "fewer than the 1000" in few.reason
+    enough = decide(2000, FinetuneConfig(epochs=2), choice, BUNDLED, asked=False)
+    assert enough.finetune and enough.estimated_cpu_minutes <= 240
+    # A model ten times the size, or DP-SGD's slower steps, can take the same data past the budget.
+    big = decide(2000, FinetuneConfig(epochs=2), choice, 10 * BUNDLED, asked=False)
+    assert not big.finetune and "over the budget" in big.reason
+    assert estimate_cpu_minutes(2000, FinetuneConfig(dp=True), choice, BUNDLED) > enough.estimated_cpu_minutes
+
+
+def test_asking_and_the_policy_override_the_estimate():
+    tiny = FinetuneChoice(min_records=10**6, cpu_minutes=0.001)
+    assert decide(5, FinetuneConfig(), tiny, BUNDLED, asked=True).finetune
+    assert decide(10**6, FinetuneConfig(), tiny.model_copy(update={"when": "always"}), BUNDLED, asked=False).finetune
+    assert not decide(10**6, FinetuneConfig(), FinetuneChoice(when="never"), BUNDLED, asked=False).finetune
+
+
+def test_a_bad_choice_is_one_line(tmp_path):
+    from api.policy import load_policy
+    from privacy.errors import PolicyError
+
+    path = tmp_path / "bad.yaml"
+    path.write_text("finetune_choice: {when: sometimes}\n")
+    with pytest.raises(PolicyError) as error:
+        load_policy(path)
+    assert "\n" not in str(error.value) and "finetune_choice.when" in str(error.value)
