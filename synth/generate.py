@@ -71,6 +71,7 @@ class SynthRequest(BaseModel):
     steer: bool = True  # ask each record to mention a keyword drawn from the real records
     shape_length: bool = False  # cut each free-text reply after a sentence count drawn from the real records
     label_check: bool = True  # reject drafts a classifier trained on the real records reads as another label
+    label_agreement: float = Field(0.5, gt=0, le=1)  # the asked label's probability, at least this × the top one's
     dedupe: bool = True  # reject drafts closer to a kept record than real records are to each other (synth/dedup.py)
     dedupe_similarity: float | None = Field(None, gt=0, le=1)  # the cosine that counts as a duplicate (None: from the real records)
     retry_temperature_step: float = Field(0.15, ge=0, le=0.5)  # a retry samples hotter, away from a copy

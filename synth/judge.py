@@ -6,6 +6,11 @@ teaches a downstream classifier the wrong thing. The judge is lenient by design 
 on few records — and disagrees only when the asked label's probability is below `ratio` times the
 most probable label's. A disagreeing draft is rejected (and retried) rather than relabelled, so the
 requested label counts stay exact; the summary counts it as `label_inconsistent`.
+
+`SynthRequest.label_agreement` sets `ratio`. On BBC News ledes (bench/utility.py, dev part, n=100)
+1.0 (the asked label must be the judge's first choice) rejected 35 of 135 drafts for TSTR macro-F1
+0.569 and lift +0.049, against 2 of 102 for 0.559 and +0.029 at the default 0.5: a gain inside
+the intervals, bought with a quarter of the attempts, so the default stays lenient.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ class LabelConsistency(DraftFilter):
         view = ctx.view
         if not (ctx.request.label_check and view.label_field):
             return None
-        judge = LabelJudge.fit(view.texts(), [r.get(view.label_field) for r in view.records], seed=ctx.request.seed)
+        judge = LabelJudge.fit(view.texts(), [r.get(view.label_field) for r in view.records],
+                               ratio=ctx.request.label_agreement, seed=ctx.request.seed)
         return cls(judge, view.label_field) if judge else None
 
     def reason(self, texts, task):
