@@ -16,8 +16,8 @@
 3. Kept records per CPU-minute (issue 12): classify on the BBC News corpus (bench/utility.py, dev
    part, scrubbed by the privacy stage, PII detector on), the path as it stood before issue 12
    (`synth.generate.TODAY`: full prompt per record, no repair, slot given up after max_attempts)
-   against today's default (shared prompt prefix, repair at the source, steering, label judge), same
-   run, same n. Target: ≥ 5×. `--paths-n 0` skips it.
+   against today's default (shared prompt prefix, repair at the source and after filling, steering,
+   label judge, de-duplication), same run, same n. Target: ≥ 5×. `--paths-n 0` skips it.
 
     .venv/bin/python bench/synth.py [--n 12] [--structured-n 8] [--n-gpu-layers 0] [--skip-build] [--paths-n 15]
 """
