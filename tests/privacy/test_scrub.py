@@ -6,11 +6,14 @@ import json
 import re
 import subprocess
 import sys
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from privacy.detections import forks_cheaply
 from privacy.errors import BadInput, PolicyError
 from privacy.fingerprint import fingerprint
 from privacy.placeholders import find_placeholders
@@ -165,14 +168,33 @@ def test_progress_is_reported(analyzer, default_policy):
     assert calls == [(1, None), (2, None), (3, None)]
 
 
-def test_worker_pool_gives_the_same_output_in_the_same_order(tmp_path, analyzer, default_policy):
+@contextmanager
+def _another_thread(alive: bool):
+    """A second live thread makes the pool spawn its workers instead of forking them."""
+    if not alive:
+        yield
+        return
+    done = threading.Event()
+    thread = threading.Thread(target=done.wait)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+
+
+@pytest.mark.parametrize("spawned", [False, True], ids=["forked", "spawned"])
+def test_worker_pool_gives_the_same_output_in_the_same_order(tmp_path, analyzer, default_policy, spawned):
     source = tmp_path / "many.jsonl"
     records = [dict(r, id=f"{r['id']}-{i}") for i in range(30) for r in RECORDS]
     source.write_text("".join(json.dumps(r) + "\n" for r in records))
     outputs = {}
     for workers in (1, 2):
         out, manifest = tmp_path / f"out{workers}.jsonl", tmp_path / f"m{workers}.jsonl"
-        scrub_file(source, out, manifest, Scrubber(default_policy, SITE_KEY, analyzer), workers=workers)
+        with _another_thread(spawned and workers > 1):
+            assert forks_cheaply() is (sys.platform == "linux" and not (spawned and workers > 1))
+            scrub_file(source, out, manifest, Scrubber(default_policy, SITE_KEY, analyzer), workers=workers)
         outputs[workers] = (out.read_text(), manifest.read_text())
     assert outputs[1] == outputs[2]
     assert re.search(r"<PERSON_1> again", outputs[2][0])
