@@ -10,7 +10,9 @@ then `AnonymizerEngine.anonymize` (replace operator), one record at a time; Airl
 workers > 1), on `--records` records of bench/evalset.py's held-out seed. Vanilla and Airlock in one
 process take turns every SPEED_TURN records, so a burst of load from other processes falls on both;
 the pool runs after. Prints records/s of both (wall clock, and per CPU-second, which other
-processes on a shared machine disturb less), their ratio and the load average.
+processes on a shared machine disturb less), their ratio and the load average. Then, end to end as a
+user runs it: `airlock scrub FILE` (its own process; imports, model loads and the pool it picks for
+the file's size included) against a fresh process running the vanilla loop over the same file.
 
 Detection: per entity type, the share of values surviving with a 95% Wilson interval, recall, and
 non-PII words kept, on (1) bench/evalset.py's held-out seed and (2) the wild set of
@@ -23,8 +25,11 @@ addition buys in recall and costs in over-redaction).
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -158,6 +163,31 @@ def speed(records: int, workers: int) -> None:
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n")
 
 
+def end_to_end(records: int) -> None:
+    """Wall seconds of `airlock scrub FILE` and of a fresh vanilla process over the same JSONL file."""
+    rows = [r.as_record() for r in generate(records, HELD_OUT_SEED)]
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "records.jsonl"
+        source.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+        airlock = Path(sys.executable).with_name("airlock")
+        seconds, size = {}, source.stat().st_size // 1024
+        for name, command in (("vanilla", [sys.executable, __file__, "--vanilla-file", str(source)]),
+                              ("airlock", [str(airlock), "scrub", str(source), "-o", str(Path(folder) / "out.jsonl")])):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            seconds[name] = time.perf_counter() - start
+    print(f"end to end, {records} records in a {size} KB file, process start and loads "
+          f"included: vanilla {records / seconds['vanilla']:.1f} records/s, `airlock scrub` "
+          f"{records / seconds['airlock']:.1f} records/s: {seconds['vanilla'] / seconds['airlock']:.2f}x; "
+          f"load average {os.getloadavg()[0]:.2f}\n")
+
+
+def _vanilla_file(path: str) -> None:
+    """The vanilla loop over a JSONL file's `text` fields (the other side of end_to_end)."""
+    with open(path, encoding="utf-8") as lines:
+        _vanilla_pass(_vanilla_engines(), [json.loads(line)["text"] for line in lines])
+
+
 def detection(name: str, records: list[EvalRecord], with_vanilla: bool) -> None:
     texts = [r.text for r in records]
     results = {}
@@ -194,10 +224,14 @@ def main() -> None:
     parser.add_argument("--no-vanilla", action="store_true", help="score Airlock only")
     parser.add_argument("--ablate", action="store_true", help="held-out figures without each new recognizer")
     parser.add_argument("--workers", type=int, default=min(len(os.sched_getaffinity(0)), 8))
+    parser.add_argument("--vanilla-file", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
+    if args.vanilla_file:
+        return _vanilla_file(args.vanilla_file)
     if args.records:
         speed(args.records, args.workers)
+        end_to_end(args.records)
     if args.eval_records:
         detection(f"bench/evalset.py held-out seed {HELD_OUT_SEED}", generate(args.eval_records, HELD_OUT_SEED),
                   not args.no_vanilla)
