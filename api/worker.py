@@ -21,7 +21,6 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
-import signal
 import socket
 import threading
 import time
@@ -39,6 +38,7 @@ from api.policy import resolve_policy
 from api.secrets import check_key_files, load_keyring
 from api.settings import Settings
 from api.uploads import EncryptedUpload
+from privacy.detections import exit_with_parent
 from privacy.errors import AirlockError
 from synth.smoke import ChildOutcome
 
@@ -207,7 +207,9 @@ def run_job(settings: Settings, job_id: str, worker_id: str, parent_pid: int) ->
     A core file would hold records in memory (raw ones during the scrub), so none is written.
     """
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    _die_with_parent(parent_pid)
+    # A worker killed even with SIGKILL takes its job process along, so the job is resumed by the
+    # next worker alone, never by two processes writing the same work folder.
+    exit_with_parent(parent_pid)
     from api.db import open_database
 
     configure_logging(settings.log_level, settings.log_file)
@@ -223,14 +225,3 @@ def run_job(settings: Settings, job_id: str, worker_id: str, parent_pid: int) ->
         engine.dispose()
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """A worker killed even with SIGKILL takes its job process along (Linux), so the job is resumed
-    by the next worker alone, never by two processes writing the same work folder."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent_pid:  # the worker died before prctl took effect
-        os._exit(1)

@@ -6,6 +6,8 @@ Kept apart from scrub.py so a fresh worker process can start without importing t
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
@@ -79,11 +81,26 @@ def pool_context(analyzer_of: Callable[[], Any], policy: PrivacyPolicy) -> tuple
     if forks_cheaply():
         _worker.clear()
         _worker.update(policy=policy, analyzer=analyzer_of())
-        return multiprocessing.get_context("fork"), {}
-    return multiprocessing.get_context("spawn"), {"initializer": start_worker, "initargs": (policy.model_dump(),)}
+        return multiprocessing.get_context("fork"), {"initializer": exit_with_parent, "initargs": (os.getpid(),)}
+    return multiprocessing.get_context("spawn"), {"initializer": start_worker,
+                                                  "initargs": (policy.model_dump(), os.getpid())}
 
 
-def start_worker(policy_data: dict[str, Any]) -> None:
+def exit_with_parent(parent_pid: int) -> None:
+    """Linux: the kernel kills this process when `parent_pid`, which started it, dies, even by
+    SIGKILL, so a killed job or scrub leaves no process behind holding raw records."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def start_worker(policy_data: dict[str, Any], parent_pid: int) -> None:
+    exit_with_parent(parent_pid)
     # An exception here would only break the pool ("terminated abruptly"); keep it for the first
     # task to raise, so the caller sees the real, typed error (e.g. ModelError).
     try:

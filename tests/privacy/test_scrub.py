@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -208,3 +209,35 @@ def test_scrubbing_does_not_drag_in_torch():
              "assert importlib.util.find_spec('torch') is not None, 'hidden for good'")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert done.returncode == 0, done.stderr[-500:]
+
+
+@pytest.mark.parametrize("spawned", [False, True], ids=["forked", "spawned"])
+def test_killing_a_scrub_takes_its_detection_workers_along(tmp_path, spawned):
+    """A scrub killed with SIGKILL (a job's process when its worker dies) leaves no worker behind
+    holding raw records: the kernel ends them with it."""
+    script = tmp_path / "scrub.py"
+    script.write_text(f"""
+import itertools, threading, time
+from privacy.policy import PrivacyPolicy
+from privacy.scrub import Scrubber
+if __name__ == "__main__":
+    if {spawned}:
+        threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
+    records = ({{"id": str(i), "text": "Call Ada Lovelace at 020 7946 0018."}} for i in itertools.count())
+    for _ in Scrubber(PrivacyPolicy(), bytes(32)).scrub(records, workers=2):
+        print("scrubbing", flush=True)
+""")
+    process = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
+                               cwd=Path(__file__).parents[2])
+    try:
+        assert process.stdout.readline().startswith("scrubbing")  # the pool is up and detecting
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert len(children) >= 2
+        process.kill()
+        process.wait()
+        deadline = time.monotonic() + 10
+        while any(Path(f"/proc/{pid}").exists() for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(Path(f"/proc/{pid}").exists() for pid in children)
+    finally:
+        process.kill()
