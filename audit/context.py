@@ -11,9 +11,10 @@ from typing import Any
 import numpy as np
 
 from audit.embed import Closest, Embedder, TfidfEmbedder, load_embedder
+from audit.grams import TokenGrams
 from audit.inputs import SPLITS, AuditInputs, Fields, record_id
 from audit.policy import AuditPolicy
-from audit.neighbors import closest
+from audit.neighbors import Searcher, closest, reverse
 from audit.text import field_value, record_text, tokens
 
 
@@ -66,6 +67,11 @@ class AuditContext:
     def tokens(self, split: str) -> list[list[str]]:
         return self._memo(("tokens", split), lambda: [tokens(t) for t in self.texts(split)])
 
+    def token_grams(self, split: str, n: int) -> TokenGrams:
+        """The split's token n-grams as hashes (audit/grams.py), token ids shared across splits."""
+        vocabulary = self._memo("vocabulary", dict)
+        return self._memo(("grams", split, n), lambda: TokenGrams(self.tokens(split), vocabulary, n))
+
     def labels(self, split: str) -> list[Any]:
         label = self.fields.label
         return [field_value(r, label) if label else None for r in self.records(split)]
@@ -84,13 +90,42 @@ class AuditContext:
             self.inputs.embedder is None and self.policy.embedder == "tfidf"
         ):
             return self.embeddings()
-        return self._memo("lexical", lambda: self._embed(TfidfEmbedder(seed=self.seed)))
+        return self._memo("lexical", lambda: self._embed(self._lexical_embedder))
+
+    @cached_property
+    def _lexical_embedder(self) -> TfidfEmbedder:
+        return TfidfEmbedder(seed=self.seed)
+
+    def embedding_method(self, space: str) -> dict | None:
+        """How a space's vectors were made, when the embedder says (TF-IDF does: exact or hashed)."""
+        vectors = self.space(space)
+        embedder = self.embedder if vectors is self.embeddings() else self._lexical_embedder
+        return getattr(embedder, "method", None) or None
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        """The audit's one set of approximate-search indexes (used only above the exact-search size)."""
+        return Searcher(self.seed)
+
+    def space(self, space: str) -> dict[str, np.ndarray]:
+        """The vectors of a 'semantic' or 'lexical' space."""
+        return self.embeddings() if space == "semantic" else self.lexical()
 
     def closest(self, space: str, a: str, b: str) -> Closest:
         """Closest records between two splits in the 'semantic' or 'lexical' space (exact for small
-        splits, approximate with a measured recall for large ones: audit/neighbors.py)."""
-        vectors = self.embeddings() if space == "semantic" else self.lexical()
-        return self._memo(("closest", space, a, b), lambda: closest(vectors[a], vectors[b], self.seed))
+        splits, approximate with a measured recall for large ones: audit/neighbors.py). Each pair of
+        splits is searched once per direction, whichever order and space name the checks ask in."""
+        vectors = self.space(space)
+        same = "semantic" if vectors is self.embeddings() else space
+        if (a, b) > (b, a):
+            return reverse(self.closest(space, b, a))
+        return self._memo(("closest", same, a, b),
+                          lambda: closest(vectors[a], vectors[b], self.seed, searcher=self.searcher))
+
+    def closest_rows(self, space: str, a: str, rows: np.ndarray, b: str) -> Closest:
+        """Closest records of split `b` for the given rows of split `a` only (b's index is shared)."""
+        vectors = self.space(space)
+        return closest(vectors[a][rows], vectors[b], self.seed, searcher=self.searcher)
 
     def detect(self, split: str, indices: Iterable[int]) -> dict[int, list[Span]]:
         """PII spans the privacy detectors find in the given records of a split (cached per record)."""
