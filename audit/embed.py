@@ -18,6 +18,11 @@ import numpy as np
 from privacy.errors import ModelError
 
 CHUNK_ROWS = 2048
+HASHED_ABOVE = 200_000  # texts embedded at once, above which TF-IDF features are hashed
+HASHED_FEATURES = 1 << 18
+IDF_ROWS = 10_000
+CHUNK_TEXTS = 20_000
+HASH_WORKERS = 2
 
 
 class Embedder(Protocol):
@@ -67,33 +72,101 @@ class MiniLMEmbedder:
 class TfidfEmbedder:
     """Character n-gram TF-IDF fitted on all corpora together, reduced by truncated SVD (LSA) when
     the corpus is large, so distances stay one dense matrix product. The SVD is fitted on a sample
-    of `fit_rows` documents (the expensive part) and applied to all."""
+    of `fit_rows` documents (the expensive part) and applied to all.
+
+    Above `hashed_above` texts the same features are hashed (scikit-learn's HashingVectorizer: no
+    vocabulary to build or hold), their document frequencies are counted on a seeded sample of
+    `idf_rows` texts, and the texts are weighted and projected `CHUNK_TEXTS` at a time, so memory
+    holds one chunk's sparse rows, not the whole corpus's. `method` says which path the last call took.
+    """
 
     name = "tfidf"
 
-    def __init__(self, dimensions: int = 256, seed: int = 0, fit_rows: int = 4000) -> None:
+    def __init__(self, dimensions: int = 256, seed: int = 0, fit_rows: int = 4000,
+                 hashed_above: int = HASHED_ABOVE, idf_rows: int = IDF_ROWS) -> None:
         self._dimensions = dimensions
         self._seed = seed
         self._fit_rows = fit_rows
+        self._hashed_above = hashed_above
+        self._idf_rows = idf_rows
+        self.method: dict = {}
 
     def embed(self, corpora: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        texts = [text for corpus in corpora for text in corpus]
+        vectors = self._hashed(texts) if len(texts) > self._hashed_above else self._exact(texts)
+        return _split(np.ascontiguousarray(vectors, dtype=np.float32), corpora)
+
+    def _exact(self, texts: list[str]) -> np.ndarray:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.preprocessing import normalize
 
-        texts = [text for corpus in corpora for text in corpus]
         vectorizer = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True, max_features=1 << 17,
             dtype=np.float32,
         )
         matrix = vectorizer.fit_transform(texts)
+        self.method = {"features": "char 3-4-grams, TF-IDF over all texts", "texts": len(texts)}
         if matrix.shape[1] <= self._dimensions * 4 or matrix.shape[0] <= self._dimensions * 4:
-            vectors = matrix.toarray()
-        else:
-            rows = np.random.default_rng(self._seed).permutation(matrix.shape[0])[: self._fit_rows]
-            svd = TruncatedSVD(self._dimensions, algorithm="randomized", n_iter=3, random_state=self._seed)
-            vectors = normalize(svd.fit(matrix[np.sort(rows)]).transform(matrix))
-        return _split(np.ascontiguousarray(vectors, dtype=np.float32), corpora)
+            return matrix.toarray()
+        rows = np.random.default_rng(self._seed).permutation(matrix.shape[0])[: self._fit_rows]
+        svd = TruncatedSVD(self._dimensions, algorithm="randomized", n_iter=3, random_state=self._seed)
+        self.method["reduction"] = f"truncated SVD to {self._dimensions} dimensions, fitted on {len(rows)} texts"
+        return normalize(svd.fit(matrix[np.sort(rows)]).transform(matrix))
+
+    def _hashed(self, texts: list[str]) -> np.ndarray:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.preprocessing import normalize
+
+        sample = np.random.default_rng(self._seed).permutation(len(texts))[: self._idf_rows]  # random order
+        counts = _hasher().transform([texts[i] for i in sample])
+        document_frequency = np.bincount(counts.indices, minlength=HASHED_FEATURES)
+        idf = (np.log((1 + len(sample)) / (1 + document_frequency)) + 1).astype(np.float32)  # scikit-learn's smooth idf
+        seen = np.flatnonzero(document_frequency)  # columns no sampled text has add nothing to the fit
+        svd = TruncatedSVD(self._dimensions, algorithm="randomized", n_iter=3, random_state=self._seed)
+        svd.fit(_weighted(counts[: self._fit_rows], idf)[:, seen])
+        projection = np.zeros((HASHED_FEATURES, self._dimensions), dtype=np.float32)
+        projection[seen] = svd.components_.T
+        vectors = np.empty((len(texts), self._dimensions), dtype=np.float32)
+        for start, chunk in _hashed_chunks(texts):
+            vectors[start : start + chunk.shape[0]] = _weighted(chunk, idf) @ projection
+        self.method = {"features": f"char 3-4-grams hashed to {HASHED_FEATURES} columns, TF-IDF with document "
+                                   f"frequencies from a seeded sample of {len(sample)} texts", "texts": len(texts),
+                       "reduction": f"truncated SVD to {self._dimensions} dimensions, fitted on "
+                                    f"{min(self._fit_rows, len(sample))} texts"}
+        return normalize(vectors, copy=False)
+
+
+def _hasher():
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(analyzer="char_wb", ngram_range=(3, 4), n_features=HASHED_FEATURES,
+                             alternate_sign=False, norm=None, dtype=np.float32)
+
+
+def _hash_texts(texts: list[str]):
+    return _hasher().transform(texts)
+
+
+def _hashed_chunks(texts: list[str]):
+    """(first row, hashed counts) of every CHUNK_TEXTS texts, hashed by HASH_WORKERS processes
+    (the character n-gram analysis is Python and holds one core per process)."""
+    from joblib import Parallel, delayed
+
+    starts = range(0, len(texts), CHUNK_TEXTS)
+    jobs = (delayed(_hash_texts)(texts[start : start + CHUNK_TEXTS]) for start in starts)
+    return zip(starts, Parallel(n_jobs=HASH_WORKERS, return_as="generator")(jobs))
+
+
+def _weighted(counts, idf: np.ndarray):
+    """Sublinear term frequency times idf, rows scaled to unit length (as TfidfVectorizer does)."""
+    from sklearn.preprocessing import normalize
+
+    counts = counts.tocsr(copy=True)
+    np.log(counts.data, out=counts.data)
+    counts.data += 1
+    counts.data *= idf[counts.indices]
+    return normalize(counts, copy=False)
 
 
 def load_embedder(kind: str = "auto") -> Embedder:
