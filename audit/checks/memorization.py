@@ -16,6 +16,7 @@ import numpy as np
 
 from audit.check import Check, CheckResult, CheckSettings
 from audit.context import AuditContext
+from audit.neighbors import describe
 from audit.stats import wilson, wilson_records_needed
 
 MAX_LISTED = 50
@@ -26,20 +27,31 @@ METHOD = (
 )
 
 
-def _ngrams(words: list[str], n: int) -> set[tuple[str, ...]]:
-    return {tuple(words[i : i + n]) for i in range(len(words) - n + 1)}
+def _unique_train_ngrams(context: AuditContext, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted hashes, owning training record) of the n-grams in exactly one training record and in
+    no holdout record. N-grams are 64-bit hashes of token ids (TokenGrams); every hash a synthetic
+    record hits is checked against the tokens themselves, so a collision can never invent a match."""
+    train, holdout = context.token_grams("train", n), context.token_grams("holdout", n)
+    hashes, records = train.distinct_per_record()
+    values, first, counts = np.unique(hashes, return_index=True, return_counts=True)
+    single = (counts == 1) & ~np.isin(values, holdout.hashes)
+    return values[single], records[first[single]]
 
 
-def _unique_train_ngrams(train: list[list[str]], holdout: list[list[str]], n: int) -> dict[tuple, int]:
-    """n-gram → the one training record holding it, for n-grams in one training record and no holdout."""
-    owner: dict[tuple, int] = {}
-    frequency: Counter = Counter()
-    for i, words in enumerate(train):
-        for gram in _ngrams(words, n):
-            frequency[gram] += 1
-            owner[gram] = i
-    seen_in_holdout = set().union(*(_ngrams(words, n) for words in holdout)) if holdout else set()
-    return {g: i for g, i in owner.items() if frequency[g] == 1 and g not in seen_in_holdout}
+def _shared_unique(context: AuditContext, n: int) -> dict[int, int]:
+    """Synthetic record → the training record one of its n-grams is unique to (first such n-gram)."""
+    unique, owner = _unique_train_ngrams(context, n)
+    synthetic, train = context.token_grams("synthetic", n), context.token_grams("train", n)
+    found: dict[int, int] = {}
+    hits = np.flatnonzero(np.isin(synthetic.hashes, unique))
+    for position in hits:
+        record = int(synthetic.records[position])
+        if record in found:
+            continue
+        source = int(owner[np.searchsorted(unique, synthetic.hashes[position])])
+        if synthetic.gram(position) in train.grams_of(source):
+            found[record] = source
+    return found
 
 
 def _similarity(a: list[str], b: list[str], at_least: float) -> tuple[float, int]:
@@ -51,38 +63,51 @@ def _similarity(a: list[str], b: list[str], at_least: float) -> tuple[float, int
     return (matcher.ratio() if bound >= at_least else bound), longest
 
 
-def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
-    n = int(settings.param("ngram", 10))
-    near_ratio = float(settings.param("near_ratio", 0.8))
-    synthetic, train, holdout = (context.tokens(s) for s in ("synthetic", "train", "holdout"))
+def _judge(context: AuditContext, n: int, near_ratio: float) -> tuple[list, np.ndarray]:
+    """([(synthetic index, kind, training index, similarity)] in record order, longest common runs)."""
+    synthetic, train = context.tokens("synthetic"), context.tokens("train")
     train_texts = {" ".join(words): i for i, words in enumerate(train)}
-    holdout_texts = {" ".join(words) for words in holdout}
-    unique = _unique_train_ngrams(train, holdout, n)
+    holdout_texts = {" ".join(words) for words in context.tokens("holdout")}
+    shared_unique = _shared_unique(context, n)
     to_train = context.closest("lexical", "synthetic", "train").a_index
-    to_holdout = context.closest("lexical", "synthetic", "holdout").a_index
-    synthetic_ids, train_ids = context.ids("synthetic"), context.ids("train")
-
-    kinds = Counter()
     longest_runs = np.zeros(len(synthetic), dtype=int)
-    listed = []
+    found, near = [], []
     for i, words in enumerate(synthetic):
         nearest = int(to_train[i])
         ratio, longest_runs[i] = _similarity(words, train[nearest], near_ratio)
         text = " ".join(words)
-        kind, source = None, nearest
         if text in train_texts and text not in holdout_texts:
-            kind, source = "exact copy", train_texts[text]
-        else:
-            shared = next((unique[g] for g in _ngrams(words, n) if g in unique), None)
-            if shared is not None:
-                kind, source = f"shares a unique run of {n}+ tokens", shared
-            elif ratio >= near_ratio and ratio > _similarity(words, holdout[int(to_holdout[i])], ratio)[0]:
-                kind = "near copy"
-        if kind:
-            kinds[kind] += 1
-            if len(listed) < MAX_LISTED:
-                listed.append({"record": synthetic_ids[i], "train_record": train_ids[source], "kind": kind,
-                               "longest_common_tokens": int(longest_runs[i]), "similarity": round(ratio, 3)})
+            found.append((i, "exact copy", train_texts[text], ratio))
+        elif i in shared_unique:
+            found.append((i, f"shares a unique run of {n}+ tokens", shared_unique[i], ratio))
+        elif ratio >= near_ratio:
+            near.append((i, nearest, ratio))
+    found += _near_copies(context, near)
+    return sorted(found), longest_runs
+
+
+def _near_copies(context: AuditContext, candidates: list) -> list:
+    """The candidates closer to their training record than to their closest holdout record (the
+    holdout neighbour is searched for these records only)."""
+    if not candidates:
+        return []
+    synthetic, holdout = context.tokens("synthetic"), context.tokens("holdout")
+    rows = np.array([i for i, _, _ in candidates])
+    to_holdout = context.closest_rows("lexical", "synthetic", rows, "holdout").a_index
+    return [(i, "near copy", nearest, ratio) for (i, nearest, ratio), h in zip(candidates, to_holdout)
+            if ratio > _similarity(synthetic[i], holdout[int(h)], ratio)[0]]
+
+
+def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
+    n = int(settings.param("ngram", 10))
+    near_ratio = float(settings.param("near_ratio", 0.8))
+    synthetic = context.tokens("synthetic")
+    found, longest_runs = _judge(context, n, near_ratio)
+    synthetic_ids, train_ids = context.ids("synthetic"), context.ids("train")
+    kinds = Counter(kind for _, kind, _, _ in found)
+    listed = [{"record": synthetic_ids[i], "train_record": train_ids[source], "kind": kind,
+               "longest_common_tokens": int(longest_runs[i]), "similarity": round(ratio, 3)}
+              for i, kind, source, ratio in found[:MAX_LISTED]]
     memorized = sum(kinds.values())
     figure = memorized / len(synthetic)
     ci = wilson(memorized, len(synthetic), settings.confidence)
@@ -100,6 +125,9 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         "near_ratio": near_ratio,
         "longest_common_tokens": {"median": float(np.median(longest_runs)), "max": int(longest_runs.max())},
         "records": listed,
+        "neighbour_search": describe(context.closest("lexical", "synthetic", "train")),
+        "embedding": context.embedding_method("lexical"),
+        "ngram_matching": "64-bit hashes of token n-grams, every match confirmed on the tokens (audit/grams.py)",
         "chart": {
             "kind": "histogram", "title": "Longest run of words shared with the closest training record",
             "x_label": "tokens", "edges": edges.tolist(),
