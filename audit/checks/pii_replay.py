@@ -29,15 +29,20 @@ a value also found as a counted type, e.g. DATE_OF_BIRTH, still counts), `identi
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+import numpy as np
+
+from audit.candidates import CHUNK_RECORDS, PARALLEL_ABOVE, WORKERS, prefixes, scan_chunk
 from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext
 from audit.stats import difference_interval, difference_records_needed, wilson, wilson_records_needed
-from audit.text import field_value, pieces
+from audit.text import field_value
 
 MAX_LISTED = 50
+_HEX = re.compile(r"[0-9a-f]{64}")
 IGNORE_ENTITIES = ("DATE_TIME",)
 IDENTIFIER_ENTITIES = (
     "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN", "IBAN_CODE", "ACCOUNT_NUMBER", "US_BANK_NUMBER",
@@ -81,29 +86,34 @@ def _source_values(manifest: list, holdout_ids: set[str], min_chars: int, ignore
     return values["train"], values["holdout"]
 
 
-def _candidates(context: AuditContext, split: str, max_ngram: int, key: bytes, wanted) -> dict[str, _Candidate]:
-    """Fingerprint → candidate, for the candidates of a split whose fingerprint is in `wanted`."""
-    from privacy.fingerprint import fingerprint
+def _jobs(context: AuditContext, split: str, max_ngram: int, key: bytes, wanted: np.ndarray):
+    """One scan_chunk call's arguments per CHUNK_RECORDS records of the split."""
+    records, detected = context.records(split), context.detected(split)
+    for first in range(0, len(records), CHUNK_RECORDS):
+        chunk = range(first, min(first + CHUNK_RECORDS, len(records)))
+        items = [(i, name, field_value(records[i], name)) for i in chunk for name in context.fields.text]
+        extra = [(i, s.field, s.start, s.end, field_value(records[i], s.field)) for i in chunk for s in detected.get(i, ())]
+        yield items, extra, max_ngram, key, wanted
 
-    found: dict[str, tuple[tuple[int, str, int, int], set[int]]] = {}
-    records = context.records(split)
-    for i, record in enumerate(records):
-        for name in context.fields.text:
-            text = field_value(record, name)
-            spans = pieces(text)
-            for j, (start, _) in enumerate(spans):
-                for end_piece in spans[j : j + max_ngram]:
-                    found.setdefault(text[start : end_piece[1]], ((i, name, start, end_piece[1]), set()))[1].add(i)
-    for i, spans in context.detected(split).items():
-        for span in spans:
-            text = field_value(records[i], span.field)
-            found.setdefault(text[span.start : span.end], ((i, span.field, span.start, span.end), set()))[1].add(i)
+
+def _candidates(context: AuditContext, split: str, max_ngram: int, key: bytes, wanted) -> dict[str, _Candidate]:
+    """Fingerprint → candidate, for the candidates of a split whose fingerprint is in `wanted`
+    (audit/candidates.py: chunked, and on worker processes for large splits)."""
+    from joblib import Parallel, delayed
+
+    # Only well-formed digests can equal a candidate's; anything else in the manifest never matches.
+    prefix = np.unique(prefixes([bytes.fromhex(d) for d in wanted if isinstance(d, str) and _HEX.fullmatch(d)]))
+    jobs = _jobs(context, split, max_ngram, key, prefix)
+    if len(context.records(split)) > PARALLEL_ABOVE:
+        results = Parallel(n_jobs=WORKERS, return_as="generator")(delayed(scan_chunk)(*job) for job in jobs)
+    else:
+        results = (scan_chunk(*job) for job in jobs)
     matched: dict[str, _Candidate] = {}
-    for candidate, (where, in_records) in found.items():
-        digest = fingerprint(key, candidate)
-        if digest in wanted:
-            known = matched.setdefault(digest, _Candidate(where, len(candidate.split()), set()))
-            known.records |= in_records
+    for result in results:  # in record order, so the first occurrence stays the first
+        for candidate, digest, where, in_records in result:
+            if digest in wanted:
+                known = matched.setdefault(digest, _Candidate(where, len(candidate.split()), set()))
+                known.records |= in_records
     return matched
 
 
