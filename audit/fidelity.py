@@ -101,14 +101,16 @@ def embedding_fidelity(real: np.ndarray, synthetic: np.ndarray, k: int = 5, seed
     return out
 
 
-def distribution_distance_ci(a: list, b: list, distance: Callable[[list, list], float], seed: int = 0,
-                             n_bootstrap: int = 200, confidence: float = 0.95) -> tuple[float, tuple[float, float]]:
+def distribution_distance_ci(a: list | np.ndarray, b: list | np.ndarray, distance: Callable[[list, list], float],
+                             seed: int = 0, n_bootstrap: int = 200, confidence: float = 0.95) -> tuple[float, tuple[float, float]]:
     """A distance between two samples (e.g. Jensen–Shannon of lengths) and a bootstrap interval
     that resamples both sides. A resample repeats records and so loses vocabulary: plug-in distances
     grow under resampling, so the interval is shifted by the bootstrap's median bias."""
     rng = np.random.default_rng(seed)
     figure = distance(a, b)
-    boot = [distance([a[i] for i in rng.integers(0, len(a), len(a))], [b[i] for i in rng.integers(0, len(b), len(b))])
+    # numpy arrays are resampled by fancy indexing: the same draws, the same resamples, no Python loop
+    pick = lambda values, rows: values[rows] if isinstance(values, np.ndarray) else [values[i] for i in rows]  # noqa: E731
+    boot = [distance(pick(a, rng.integers(0, len(a), len(a))), pick(b, rng.integers(0, len(b), len(b))))
             for _ in range(n_bootstrap)]
     bias = float(np.median(boot)) - figure
     low, high = interval(np.array(boot), confidence)

@@ -86,7 +86,7 @@ def _vocabulary_distance_ci(a: list[list[str]], b: list[list[str]], **boot):
         wa, wb = np.bincount(ia, minlength=len(a)), np.bincount(ib, minlength=len(b))
         return js_distance(left @ wa, right @ wb)
 
-    return distribution_distance_ci(list(range(len(a))), list(range(len(b))), distance, **boot)
+    return distribution_distance_ci(np.arange(len(a)), np.arange(len(b)), distance, **boot)
 
 
 def _label_distance_ci(a: list[str], b: list[str], **boot):
@@ -97,7 +97,7 @@ def _label_distance_ci(a: list[str], b: list[str], **boot):
     def distance(ia, ib) -> float:
         return js_distance(np.bincount(ca[ia], minlength=len(classes)), np.bincount(cb[ib], minlength=len(classes)))
 
-    return distribution_distance_ci(list(range(len(a))), list(range(len(b))), distance, **boot)
+    return distribution_distance_ci(np.arange(len(a)), np.arange(len(b)), distance, **boot)
 
 
 def _same(tokens: list[str]) -> list[str]:
@@ -186,7 +186,8 @@ def _components(context: AuditContext, settings: CheckSettings, seed: int) -> di
     train_tokens, synthetic_tokens = context.tokens("train"), context.tokens("synthetic")
     boot = dict(seed=seed, n_bootstrap=min(context.n_bootstrap, 200), confidence=context.confidence)
     out["length_js_distance"] = _component("length_js_distance", *distribution_distance_ci(
-        [len(t) for t in train_tokens], [len(t) for t in synthetic_tokens], _lengths_distance, **boot), settings)
+        np.array([len(t) for t in train_tokens]), np.array([len(t) for t in synthetic_tokens]), _lengths_distance,
+        **boot), settings)
     out["vocabulary_js_distance"] = _component("vocabulary_js_distance", *_vocabulary_distance_ci(
         train_tokens, synthetic_tokens, **boot), settings)
     if context.fields.label:
