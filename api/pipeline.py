@@ -207,7 +207,7 @@ class _Run:
         """Scrub the input once, in memory; write scrubbed records, the manifest and (if the policy
         asks) the encrypted vault, which stays in the data directory and never enters a bundle."""
         from privacy.manifest import ManifestWriter
-        from privacy.scrub import Scrubber
+        from privacy.scrub import Scrubber, auto_workers, text_bytes
         from privacy.vault import VaultWriter
 
         privacy = self.policy.privacy
@@ -232,7 +232,8 @@ class _Run:
 
             def scrubbed() -> Iterable[dict]:
                 nonlocal findings
-                for item in scrubber.scrub(raw, progress=self._stage_progress("scrub"), total=len(raw), vault=vault):
+                for item in scrubber.scrub(raw, progress=self._stage_progress("scrub"), total=len(raw), vault=vault,
+                                           workers=auto_workers(text_bytes(raw))):  # on Ray, its actors detect instead
                     item = pseudonym.scrubbed(item)
                     manifest.add(item.findings)
                     findings += len(item.findings)

@@ -36,7 +36,8 @@ with presidio_without_torch():
     from presidio_anonymizer.entities import InvalidParamError, OperatorConfig
     from presidio_anonymizer.entities import RecognizerResult as SpanToReplace
 
-__all__ = ["Finding", "ScrubSummary", "ScrubbedRecord", "Scrubber", "scrub_dataframe", "scrub_file"]
+__all__ = ["Finding", "ScrubSummary", "ScrubbedRecord", "Scrubber", "auto_workers", "scrub_dataframe", "scrub_file",
+           "text_bytes"]
 
 BATCH_RECORDS = 64
 # A spawned worker spends seconds loading spaCy, so a spawned pool pays off only from roughly 3,000
@@ -237,11 +238,22 @@ def scrub_dataframe(frame: Any, scrubber: Scrubber, progress: ProgressFn | None 
     return pd.DataFrame(rows, index=frame.index), findings
 
 
-def _auto_workers(input: Path | str) -> int:
+def auto_workers(size_bytes: int) -> int:
+    """Detection processes for `size_bytes` of input: one per core (at most 8) once a pool pays for
+    its start, else 1."""
     smallest = FORKED_PARALLEL_MIN_BYTES if forks_cheaply() else PARALLEL_MIN_BYTES
-    if str(input) == "-" or not Path(input).is_file() or Path(input).stat().st_size < smallest:
+    return 1 if size_bytes < smallest else min(len(os.sched_getaffinity(0)), 8)
+
+
+def text_bytes(records: Iterable[dict[str, Any]]) -> int:
+    """Characters of the string values of records already in memory (a file's size, near enough)."""
+    return sum(len(value) for record in records for value in record.values() if isinstance(value, str))
+
+
+def _auto_workers(input: Path | str) -> int:
+    if str(input) == "-" or not Path(input).is_file():
         return 1
-    return min(len(os.sched_getaffinity(0)), 8)
+    return auto_workers(Path(input).stat().st_size)
 
 
 def _count_records(input: Path | str) -> int | None:
