@@ -33,8 +33,11 @@ def normalize(value: str) -> str:
     not change the fingerprint.
     """
     # ASCII is already NFKC; str.split() splits on exactly the whitespace `\s` matches; letters and
-    # digits are never punctuation. The shortcuts give the same value, faster (the audit fingerprints
+    # digits are never punctuation; ASCII words joined by single spaces hold no digit and need none of
+    # the steps but lower-casing. The shortcuts give the same value, faster (the audit fingerprints
     # millions of candidate n-grams).
+    if value.isascii() and value.replace(" ", "").isalpha() and value[0] != " " != value[-1] and "  " not in value:
+        return value.lower()
     text = (value if value.isascii() else unicodedata.normalize("NFKC", value)).casefold()
     text = " ".join(text.split())
     if text and not (text[0].isalnum() and text[-1].isalnum()):
@@ -50,6 +53,22 @@ def normalize(value: str) -> str:
 def fingerprint(site_key: bytes, value: str) -> str:
     """Hex HMAC-SHA256 of the normalized value under the site key."""
     return hmac.digest(site_key, normalize(value).encode("utf-8"), "sha256").hex()
+
+
+class Fingerprinter:
+    """`fingerprint(site_key, value)` for many values (the same digests): the HMAC key is set up once
+    and copied for each value, where `hmac.digest` sets it up on every call."""
+
+    def __init__(self, site_key: bytes) -> None:
+        self._keyed = hmac.new(site_key, digestmod="sha256")
+
+    def digest(self, value: str) -> bytes:
+        mac = self._keyed.copy()
+        mac.update(normalize(value).encode("utf-8"))
+        return mac.digest()
+
+    def __call__(self, value: str) -> str:
+        return self.digest(value).hex()
 
 
 def key_id(key: bytes) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import re
+import unicodedata
 
 import pytest
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
 from privacy.errors import PolicyError
-from privacy.fingerprint import fingerprint, key_id, normalize
+from privacy.fingerprint import Fingerprinter, fingerprint, key_id, normalize
 from privacy.operators import CONTEXT, OPERATORS, OperatorContext, build_engine, decrypt_token
 from privacy.policy import PrivacyPolicy
 from privacy.scrub import Scrubber
@@ -55,6 +57,34 @@ def test_normalize_ignores_case_spacing_edge_punctuation_and_phone_formatting():
     assert normalize("MRN-4820193") == normalize("mrn 4820193")
     assert normalize("Ｊａｎｅ") == "jane"  # NFKC folds full-width letters
     assert normalize("12 Oak Street") == "12 oak street"  # mostly letters: not an identifier
+
+
+def _reference_normalize(value: str) -> str:
+    """normalize() without its shortcuts, step by step as its docstring says."""
+    text = " ".join(unicodedata.normalize("NFKC", value).casefold().split())
+    while text and unicodedata.category(text[0]).startswith("P"):
+        text = text[1:]
+    while text and unicodedata.category(text[-1]).startswith("P"):
+        text = text[:-1]
+    text = text.strip()
+    if re.fullmatch(r"[\w\s\-+().#/:]*\d[\w\s\-+().#/:]*", text):
+        if sum(c.isdigit() for c in text) >= sum(c.isalpha() for c in text):
+            return "".join(c for c in text if c.isalnum())
+    return text
+
+
+def test_normalize_shortcuts_and_the_fingerprinter_change_no_digest():
+    tricky = ["a", "Zz", "JOHN  SMITH", "x y z", " edge ", "a\tb", "Straße", "ﬁsh", "İstanbul", "a-b", "ǅemal",
+              "Ada Quill", "line\nbreak", "Zoë", "+1 (555) 010-2030", "ada@example.org", "", "   ", "..."]
+    rng = random.Random(7)
+    alphabet = "aZ  \t\n09.-,'()+#/:ßéİǅﬁ１Ｊ"
+    values = tricky + ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 12))) for _ in range(3000)]
+    long_key = bytes(range(100))  # longer than SHA-256's block: HMAC hashes it first
+    for key in (SITE_KEY, long_key):
+        fingerprinter = Fingerprinter(key)
+        for value in values:
+            assert normalize(value) == _reference_normalize(value), repr(value)
+            assert fingerprinter(value) == fingerprint(key, value), repr(value)
 
 
 def test_fingerprints_are_keyed():
