@@ -86,6 +86,12 @@ def pool_context(analyzer_of: Callable[[], Any], policy: PrivacyPolicy) -> tuple
                                                   "initargs": (policy.model_dump(), os.getpid())}
 
 
+def forget_inherited() -> None:
+    """Drop the parent's reference to what forked workers inherited, once the pool is gone, so the
+    analyzer is freed with its Scrubber (a job goes on to synthesis in the same process)."""
+    _worker.clear()
+
+
 def exit_with_parent(parent_pid: int) -> None:
     """Linux: the kernel kills this process when `parent_pid`, which started it, dies, even by
     SIGKILL, so a killed job or scrub leaves no process behind holding raw records."""

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from privacy.coherence import DatasetValues
-from privacy.detections import (Detection, detect_in_worker, detect_texts, forks_cheaply, pool_context,
-                                presidio_without_torch)
+from privacy.detections import (Detection, detect_in_worker, detect_texts, forget_inherited, forks_cheaply,
+                                pool_context, presidio_without_torch)
 from privacy.errors import BadInput, PolicyError
 from privacy.fields import PlannedRecord, Unit, check_rules, plan_record
 from privacy.manifest import Finding, ManifestWriter
@@ -158,6 +158,7 @@ class Scrubber:
                 yield batch, future.result()
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            forget_inherited()
 
     def _finish(self, planned: PlannedRecord, unit_spans: list[list[Detection]],
                 vault: VaultWriter | None) -> ScrubbedRecord:

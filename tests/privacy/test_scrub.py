@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import subprocess
 import sys
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -241,3 +243,15 @@ if __name__ == "__main__":
         assert not any(Path(f"/proc/{pid}").exists() for pid in children)
     finally:
         process.kill()
+
+
+def test_after_a_forked_pool_the_analyzer_goes_with_its_scrubber(default_policy):
+    """The parent hands its analyzer to forked workers; once the pool is gone nothing keeps it, so a
+    job that goes on to synthesis does not carry a spaCy pipeline it no longer needs."""
+    scrubber = Scrubber(default_policy, SITE_KEY)
+    records = [dict(r, id=f"{r['id']}-{i}") for i in range(30) for r in RECORDS]
+    assert len(list(scrubber.scrub(records, workers=2))) == len(records)
+    analyzer = weakref.ref(scrubber.analyzer)
+    del scrubber
+    gc.collect()
+    assert analyzer() is None
