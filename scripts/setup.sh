@@ -39,7 +39,9 @@ use_engine() {  # installs flavor $1 into .venv and smoke-tests it; the result l
   local flavor=$1 dir
   dir=$(wheel_dir "$flavor")
   .venv/bin/python -m pip install --quiet --force-reinstall --no-deps "$dir"/llama_cpp_python-*.whl
-  cp "$dir/build.json" "$RECORD"
+  # Described afresh, not copied from the cache: where this CPU's tuned flags are the portable set
+  # (no AVX-512 or VNNI), both flavours share one wheel folder, whose build.json names the first.
+  "$PYTHON" synth/engine_build.py describe "$flavor" > "$RECORD"
   if [ "$flavor" = tuned ] && [ -n "${AIRLOCK_ENGINE_FAIL_TUNED:-}" ]; then
     echo "setup: treating the tuned engine as failed (AIRLOCK_ENGINE_FAIL_TUNED is set)" >&2
     return 1
