@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from audit.embed import Closest, Embedder, TfidfEmbedder, load_embedder
-from audit.grams import TokenGrams
+from audit.grams import TokenGrams, token_ids
 from audit.inputs import SPLITS, AuditInputs, Fields, record_id
 from audit.policy import AuditPolicy
 from audit.neighbors import Searcher, closest, reverse
@@ -67,10 +67,18 @@ class AuditContext:
     def tokens(self, split: str) -> list[list[str]]:
         return self._memo(("tokens", split), lambda: [tokens(t) for t in self.texts(split)])
 
+    def token_ids(self, split: str) -> tuple[np.ndarray, np.ndarray]:
+        """(the split's tokens as ids, concatenated; tokens per record): audit/grams.py `token_ids`,
+        one vocabulary shared across splits (`vocabulary_size()` ids so far)."""
+        vocabulary = self._memo("vocabulary", dict)
+        return self._memo(("token_ids", split), lambda: token_ids(self.tokens(split), vocabulary))
+
+    def vocabulary_size(self) -> int:
+        return len(self._memo("vocabulary", dict))
+
     def token_grams(self, split: str, n: int) -> TokenGrams:
         """The split's token n-grams as hashes (audit/grams.py), token ids shared across splits."""
-        vocabulary = self._memo("vocabulary", dict)
-        return self._memo(("grams", split, n), lambda: TokenGrams(self.tokens(split), vocabulary, n))
+        return self._memo(("grams", split, n), lambda: TokenGrams(self.tokens(split), *self.token_ids(split), n))
 
     def labels(self, split: str) -> list[Any]:
         label = self.fields.label

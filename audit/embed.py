@@ -15,6 +15,7 @@ from typing import Protocol
 
 import numpy as np
 
+from audit.wordgrams import word_gram_counts
 from privacy.errors import ModelError
 
 CHUNK_ROWS = 2048
@@ -23,6 +24,7 @@ HASHED_FEATURES = 1 << 18
 IDF_ROWS = 10_000
 CHUNK_TEXTS = 20_000
 HASH_WORKERS = 2
+SHARED_BY = 2  # sampled texts a hashed column must occur in to take part in the SVD
 
 
 class Embedder(Protocol):
@@ -74,10 +76,12 @@ class TfidfEmbedder:
     the corpus is large, so distances stay one dense matrix product. The SVD is fitted on a sample
     of `fit_rows` documents (the expensive part) and applied to all.
 
-    Above `hashed_above` texts the same features are hashed (scikit-learn's HashingVectorizer: no
-    vocabulary to build or hold), their document frequencies are counted on a seeded sample of
-    `idf_rows` texts, and the texts are weighted and projected `CHUNK_TEXTS` at a time, so memory
-    holds one chunk's sparse rows, not the whole corpus's. `method` says which path the last call took.
+    Above `hashed_above` texts the features are word 1- and 2-grams, hashed (audit/wordgrams.py: no
+    vocabulary to build or hold, and about a tenth of the character n-grams' cost, which would take
+    ten minutes for two million records on two cores); their document frequencies are counted on a
+    seeded sample of `idf_rows` texts, and the texts are weighted and projected `CHUNK_TEXTS` at a
+    time, so memory holds one chunk's sparse rows, not the whole corpus's. Word n-grams still put a
+    record with a few words changed next to its original. `method` says which path the last call took.
     """
 
     name = "tfidf"
@@ -117,40 +121,37 @@ class TfidfEmbedder:
     def _hashed(self, texts: list[str]) -> np.ndarray:
         from sklearn.decomposition import TruncatedSVD
         from sklearn.preprocessing import normalize
+        from threadpoolctl import threadpool_limits
 
         sample = np.random.default_rng(self._seed).permutation(len(texts))[: self._idf_rows]  # random order
-        counts = _hasher().transform([texts[i] for i in sample])
+        counts = _hash_texts([texts[i] for i in sample])
         document_frequency = np.bincount(counts.indices, minlength=HASHED_FEATURES)
         idf = (np.log((1 + len(sample)) / (1 + document_frequency)) + 1).astype(np.float32)  # scikit-learn's smooth idf
-        seen = np.flatnonzero(document_frequency)  # columns no sampled text has add nothing to the fit
+        # Columns fewer than two sampled texts have tell nothing about how texts relate, and half the
+        # word bigrams are such; leaving them out of the fit makes it ~8x cheaper.
+        seen = np.flatnonzero(document_frequency >= SHARED_BY)
         svd = TruncatedSVD(self._dimensions, algorithm="randomized", n_iter=3, random_state=self._seed)
-        svd.fit(_weighted(counts[: self._fit_rows], idf)[:, seen])
+        with threadpool_limits(1):  # its QR is small for one core; two BLAS threads on a busy pair of cores spin
+            svd.fit(_weighted(counts[: self._fit_rows], idf)[:, seen])
         projection = np.zeros((HASHED_FEATURES, self._dimensions), dtype=np.float32)
         projection[seen] = svd.components_.T
         vectors = np.empty((len(texts), self._dimensions), dtype=np.float32)
         for start, chunk in _hashed_chunks(texts):
             vectors[start : start + chunk.shape[0]] = _weighted(chunk, idf) @ projection
-        self.method = {"features": f"char 3-4-grams hashed to {HASHED_FEATURES} columns, TF-IDF with document "
+        self.method = {"features": f"word 1-2-grams hashed to {HASHED_FEATURES} columns, TF-IDF with document "
                                    f"frequencies from a seeded sample of {len(sample)} texts", "texts": len(texts),
                        "reduction": f"truncated SVD to {self._dimensions} dimensions, fitted on "
                                     f"{min(self._fit_rows, len(sample))} texts"}
         return normalize(vectors, copy=False)
 
 
-def _hasher():
-    from sklearn.feature_extraction.text import HashingVectorizer
-
-    return HashingVectorizer(analyzer="char_wb", ngram_range=(3, 4), n_features=HASHED_FEATURES,
-                             alternate_sign=False, norm=None, dtype=np.float32)
-
-
 def _hash_texts(texts: list[str]):
-    return _hasher().transform(texts)
+    return word_gram_counts(texts, HASHED_FEATURES)
 
 
 def _hashed_chunks(texts: list[str]):
     """(first row, hashed counts) of every CHUNK_TEXTS texts, hashed by HASH_WORKERS processes
-    (the character n-gram analysis is Python and holds one core per process)."""
+    (tokenizing is Python and holds one core per process)."""
     from joblib import Parallel, delayed
 
     starts = range(0, len(texts), CHUNK_TEXTS)

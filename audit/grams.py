@@ -16,7 +16,7 @@ FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 FNV_PRIME = np.uint64(0x100000001B3)
 
 
-def _mix(values: np.ndarray) -> np.ndarray:
+def mix(values: np.ndarray) -> np.ndarray:
     """SplitMix64's finaliser: spreads small token ids over all 64 bits."""
     z = values.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -24,21 +24,27 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+def token_ids(tokens: list[list[str]], vocabulary: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(every token's id, concatenated; each record's number of tokens): ids come from `vocabulary`,
+    which grows with unseen tokens and is shared across splits."""
+    lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+    ids = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for words in tokens for t in words),
+                      dtype=np.int64, count=int(lengths.sum()))
+    return ids, lengths
+
+
 class TokenGrams:
     """Every run of `n` consecutive tokens of every record: `hashes[k]` is the k-th run's hash,
-    `records[k]` the record it is in. Token ids come from `vocabulary`, shared across splits."""
+    `records[k]` the record it is in. `ids` and `lengths` are the records' tokens as `token_ids` gives them."""
 
-    def __init__(self, tokens: list[list[str]], vocabulary: dict[str, int], n: int) -> None:
+    def __init__(self, tokens: list[list[str]], ids: np.ndarray, lengths: np.ndarray, n: int) -> None:
         self._tokens, self._n = tokens, n
-        lengths = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        ids = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for words in tokens for t in words),
-                          dtype=np.int64, count=int(lengths.sum()))
         self._offsets = np.concatenate([[0], np.cumsum(lengths)])
         windows = np.maximum(lengths - n + 1, 0)
         self.records = np.repeat(np.arange(len(tokens), dtype=np.int64), windows)
         first_window = np.cumsum(windows) - windows
         self.starts = np.arange(int(windows.sum()), dtype=np.int64) - first_window[self.records] + self._offsets[:-1][self.records]
-        mixed = _mix(ids)
+        mixed = mix(ids)
         hashes = np.full(len(self.starts), FNV_OFFSET, dtype=np.uint64)
         for k in range(n):
             hashes ^= mixed[self.starts + k]

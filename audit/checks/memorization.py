@@ -20,6 +20,9 @@ from audit.neighbors import describe
 from audit.stats import wilson, wilson_records_needed
 
 MAX_LISTED = 50
+PARALLEL_ABOVE = 100_000  # synthetic records, above which similarities are computed by local processes
+SIMILARITY_WORKERS = 2
+CHUNK_RECORDS = 50_000
 METHOD = (
     "Exact duplicates, unique shared token n-grams (Carlini et al., 'Extracting Training Data from "
     "Large Language Models', USENIX Security 2021) and near-duplicates by token-sequence similarity "
@@ -63,6 +66,23 @@ def _similarity(a: list[str], b: list[str], at_least: float) -> tuple[float, int
     return (matcher.ratio() if bound >= at_least else bound), longest
 
 
+def _similarities(pairs: list[tuple[list[str], list[str]]], at_least: float) -> list[tuple[float, int]]:
+    return [_similarity(a, b, at_least) for a, b in pairs]
+
+
+def _all_similarities(synthetic: list, train: list, nearest: np.ndarray, at_least: float) -> list[tuple[float, int]]:
+    """`_similarity` of every synthetic record and its closest training record; above
+    PARALLEL_ABOVE records in SIMILARITY_WORKERS local processes, CHUNK_RECORDS pairs at a time."""
+    pairs = [(words, train[int(j)]) for words, j in zip(synthetic, nearest)]
+    if len(pairs) <= PARALLEL_ABOVE:
+        return _similarities(pairs, at_least)
+    from joblib import Parallel, delayed
+
+    chunks = (pairs[i : i + CHUNK_RECORDS] for i in range(0, len(pairs), CHUNK_RECORDS))
+    done = Parallel(n_jobs=SIMILARITY_WORKERS)(delayed(_similarities)(chunk, at_least) for chunk in chunks)
+    return [found for chunk in done for found in chunk]
+
+
 def _judge(context: AuditContext, n: int, near_ratio: float) -> tuple[list, np.ndarray]:
     """([(synthetic index, kind, training index, similarity)] in record order, longest common runs)."""
     synthetic, train = context.tokens("synthetic"), context.tokens("train")
@@ -70,11 +90,11 @@ def _judge(context: AuditContext, n: int, near_ratio: float) -> tuple[list, np.n
     holdout_texts = {" ".join(words) for words in context.tokens("holdout")}
     shared_unique = _shared_unique(context, n)
     to_train = context.closest("lexical", "synthetic", "train").a_index
-    longest_runs = np.zeros(len(synthetic), dtype=int)
+    similar = _all_similarities(synthetic, train, to_train, near_ratio)
+    longest_runs = np.array([longest for _, longest in similar], dtype=int)
     found, near = [], []
     for i, words in enumerate(synthetic):
-        nearest = int(to_train[i])
-        ratio, longest_runs[i] = _similarity(words, train[nearest], near_ratio)
+        nearest, ratio = int(to_train[i]), similar[i][0]
         text = " ".join(words)
         if text in train_texts and text not in holdout_texts:
             found.append((i, "exact copy", train_texts[text], ratio))

@@ -74,19 +74,32 @@ def _lengths_distance(a, b) -> float:
     return js_distance(np.histogram(la, edges)[0], np.histogram(lb, edges)[0])
 
 
-def _vocabulary_distance_ci(a: list[list[str]], b: list[list[str]], **boot):
+def _vocabulary_counts(context: AuditContext) -> tuple:
+    """(records × words count matrices of training and synthetic records, transposed to words ×
+    records), from the audit's shared token ids: array arithmetic, no per-token Python step."""
+    from scipy.sparse import csr_matrix
+
+    splits = [context.token_ids(split) for split in ("train", "synthetic")]
+    words = context.vocabulary_size()
+    return tuple(csr_matrix((np.ones(len(ids)), (ids, np.repeat(np.arange(len(lengths)), lengths))),
+                            shape=(words, len(lengths))) for ids, lengths in splits)
+
+
+def _vocabulary_distance(context: AuditContext) -> float:
+    left, right = _vocabulary_counts(context)
+    return js_distance(np.asarray(left.sum(axis=1)).ravel(), np.asarray(right.sum(axis=1)).ravel())
+
+
+def _vocabulary_distance_ci(context: AuditContext, **boot):
     """The vocabulary distance and its bootstrap interval. A resample is a vector of record weights,
     so its word counts are one sparse product rather than a recount of every token."""
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    counts = CountVectorizer(analyzer=_same, lowercase=False).fit_transform(a + b).tocsr()
-    left, right = counts[: len(a)].T.tocsr(), counts[len(a):].T.tocsr()
+    left, right = _vocabulary_counts(context)
 
     def distance(ia, ib) -> float:
-        wa, wb = np.bincount(ia, minlength=len(a)), np.bincount(ib, minlength=len(b))
+        wa, wb = np.bincount(ia, minlength=left.shape[1]), np.bincount(ib, minlength=right.shape[1])
         return js_distance(left @ wa, right @ wb)
 
-    return distribution_distance_ci(np.arange(len(a)), np.arange(len(b)), distance, **boot)
+    return distribution_distance_ci(np.arange(left.shape[1]), np.arange(right.shape[1]), distance, **boot)
 
 
 def _label_distance_ci(a: list[str], b: list[str], **boot):
@@ -98,10 +111,6 @@ def _label_distance_ci(a: list[str], b: list[str], **boot):
         return js_distance(np.bincount(ca[ia], minlength=len(classes)), np.bincount(cb[ib], minlength=len(classes)))
 
     return distribution_distance_ci(np.arange(len(a)), np.arange(len(b)), distance, **boot)
-
-
-def _same(tokens: list[str]) -> list[str]:
-    return tokens
 
 
 def _capped(items: list, cap: int, seed: int) -> list:
@@ -189,7 +198,7 @@ def _components(context: AuditContext, settings: CheckSettings, seed: int) -> di
         np.array([len(t) for t in train_tokens]), np.array([len(t) for t in synthetic_tokens]), _lengths_distance,
         **boot), settings)
     out["vocabulary_js_distance"] = _component("vocabulary_js_distance", *_vocabulary_distance_ci(
-        train_tokens, synthetic_tokens, **boot), settings)
+        context, **boot), settings)
     if context.fields.label:
         out["label_js_distance"] = _component("label_js_distance", *_label_distance_ci(
             [str(y) for y in context.labels("train")], [str(y) for y in context.labels("synthetic")], **boot), settings)
@@ -226,11 +235,10 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     figure, ci = auc_with_ci(
         synthetic_scores, real_scores, confidence=settings.confidence, n_bootstrap=context.n_bootstrap, seed=seed
     )
-    vocabulary = (Counter(w for t in train_tokens for w in t), Counter(w for t in synthetic_tokens for w in t))
     details = {
         "discriminator_records_per_side": len(real_scores),
         "length_js_distance": _length_distance(train_tokens, synthetic_tokens),
-        "vocabulary_js_distance": _counts_distance(*vocabulary),
+        "vocabulary_js_distance": _vocabulary_distance(context),
     }
     if context.fields.label:
         labels = (Counter(map(str, context.labels("train"))), Counter(map(str, context.labels("synthetic"))))
