@@ -27,16 +27,17 @@ SITE_KEY = bytes(range(32))
 
 def fake_manifest(records: list[dict], n: int, seed: int) -> list:
     """Findings for `n` made-up source values (e-mail addresses, names) under the bench's site key."""
-    from privacy.fingerprint import fingerprint
+    from privacy.fingerprint import Fingerprinter, fingerprint
     from privacy.manifest import Finding
 
     rng = np.random.default_rng(seed)
+    prefix = Fingerprinter(SITE_KEY).prefix
     findings = []
     for i in range(n):
         value = f"person{i}@example.org" if i % 2 else f"Firstname{i} Lastname{i}"
         record = records[int(rng.integers(len(records)))]
         findings.append(Finding(record["id"], i + 1, "text", "EMAIL_ADDRESS" if i % 2 else "PERSON", 0, len(value),
-                                "bench", 1.0, "placeholder", fingerprint(SITE_KEY, value)))
+                                "bench", 1.0, "placeholder", fingerprint(SITE_KEY, value), prefix(value)))
     return findings
 
 

@@ -26,6 +26,7 @@ from privacy.detections import (Detection, detect_in_worker, detect_texts, forge
                                 pool_context, presidio_without_torch)
 from privacy.errors import BadInput, PolicyError
 from privacy.fields import PlannedRecord, Unit, check_rules, plan_record
+from privacy.fingerprint import prefix
 from privacy.manifest import Finding, ManifestWriter
 from privacy.operators import CONTEXT, OPERATORS, OperatorContext, build_engine
 from privacy.policy import OperatorRule, PrivacyPolicy
@@ -187,7 +188,8 @@ class Scrubber:
             raw = text[span.start:span.end]
             fingerprint = self._context.fingerprint(raw)
             findings.append(Finding(record_id, number, field_name, span.entity_type, span.start, span.end,
-                                    span.detector, round(float(span.score), 4), item.operator, fingerprint))
+                                    span.detector, round(float(span.score), 4), item.operator, fingerprint,
+                                    prefix(self.site_key, raw)))
             if vault is not None:
                 vault.add(VaultEntry(fingerprint, span.entity_type, item.operator, item.text, raw))
         return result.text, findings

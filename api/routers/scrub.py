@@ -62,8 +62,9 @@ async def scrub(request: Request, policy: str = Query("default"), log=Depends(ge
     scrubber = await run_in_threadpool(scrubber_for, request.app, policy)
     result = await run_in_threadpool(_scrub, request.app, scrubber, payload)
     linkable = chosen.scrub_api.return_fingerprints
-    if not linkable:  # a fingerprint links one person across requests: only where the policy allows
-        for finding in result["findings"]:
+    for finding in result["findings"]:
+        finding.pop("prefix", None)  # the audit's prefilter digest links values by their first letters
+        if not linkable:  # a fingerprint links one person across requests: only where the policy allows
             finding.pop("fingerprint", None)
     log.append("scrub.sync", None, {"by": principal.key_id, "policy": policy, "fingerprints_returned": linkable,
                                     "records": len(payload.records or []), "findings": len(result["findings"])})

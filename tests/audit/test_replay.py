@@ -173,3 +173,166 @@ def test_an_empty_ignore_list_counts_every_type(splits):
     assert result.details["replayed_values"] == 3
     assert result.details["replayed_by_entity"] == {"DATE_OF_BIRTH": 1, "DATE_TIME": 2, "EMAIL_ADDRESS": 1}
     assert "Not counted: values of type" not in result.summary
+
+
+# -- the prefix prefilter (audit/candidates.py) ------------------------------------------------------
+
+_ASCII_PIECES = ["Anna", "KOWALCZYK", "o'Brien", "Jean-Luc", "ada.quill@example.org", "<PERSON_1>", "(555)",
+                 "010-2030", "+1", "MRN-4820193", "#12", "...", "--", "a", "Zz9", "x_y", "U.S.A.", "42nd", "555-0147,",
+                 "\"Quoted\"", "(", ")", "it's", "A1B2C3", "3/02/1961", "St.", "e.g.", "Ms", "_", "1-800-FLOWERS"]
+_OTHER_PIECES = ["José", "MÜLLER", "Zoë", "Ångström", "Å", "Ｊａｎｅ", "ＡＮＮＡ", "１２３", "ﬁnance", "ﬀ", "Straße",
+                 "STRASSE", "Ωμέγα", "ΣΊΣΥΦΟΣ", "e\u0301", "\u0301abc", "\u0308", "①②", "x²", "ǅemal", "İstanbul",
+                 "Łódź", "ǈ", "ß", "ẞ", "ﬃ", "™", "½", "Ⅻ", "café.", "«Anna»", "—", "\u200bzw", "한국", "ｶﾀｶﾅ"]
+_SEPARATORS = [" ", " ", " ", "  ", "\t", "\n", "\u00a0", "\u2003", "\u3000", " \u00a0 "]
+
+
+def _fuzzed_texts(count: int, seed: int) -> list[str]:
+    """Texts of 1-9 pieces: mostly ASCII words, IDs and phone-like pieces, some non-ASCII ones
+    (diacritics, fullwidth, ligatures, ß, Greek, combining marks), joined by ASCII or other whitespace."""
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        parts = []
+        for _ in range(rng.randint(1, 9)):
+            pool = _OTHER_PIECES if rng.random() < 0.15 else _ASCII_PIECES
+            piece = rng.choice(pool)
+            if rng.random() < 0.2:  # glue two pieces: "Anna," "JoséMRN-12"
+                piece += rng.choice(_ASCII_PIECES + _OTHER_PIECES)
+            parts.append(piece)
+            parts.append(rng.choice(_SEPARATORS) if rng.random() < 0.9 else " ")
+        texts.append("".join(parts[:-1]))
+    return texts
+
+
+def _reference_keys(text: str, max_ngram: int) -> list[tuple[str, str]]:
+    """(candidate, prefix key from normalize(candidate)) of every run, in scan order."""
+    from audit.text import pieces
+    from privacy.fingerprint import normalize, prefix_key
+
+    spans = pieces(text)
+    return [(text[s:e], prefix_key(normalize(text[s:e])))
+            for j, (s, _) in enumerate(spans) for _, e in spans[j : j + max_ngram]]
+
+
+def _prefix_mismatches(texts: list[str], max_ngram: int = 6) -> tuple[int, list]:
+    """(candidates compared, those whose fast prefix key differs from the reference one). For each
+    key the reference gives some run, the scan that wants only that key must keep exactly the runs
+    whose reference key it is: a run kept under another key, or missed under its own, has a wrong
+    fast key."""
+    from audit.candidates import scan_texts
+
+    compared, wrong = 0, []
+    for text in texts:
+        expected = _reference_keys(text, max_ngram)
+        compared += len(expected)
+        for key in {k for _, k in expected}:
+            kept, _ = scan_texts([(0, "text", text)], [], max_ngram, key.__eq__)
+            wrong += [(c, key) for c in set(kept) ^ {c for c, k in expected if k == key}]
+    return compared, wrong
+
+
+def test_the_piece_by_piece_prefix_key_is_the_one_normalize_gives():
+    texts = _fuzzed_texts(600, 11)
+    compared, wrong = _prefix_mismatches(texts)
+    assert compared > 5_000 and not wrong, wrong[:5]
+    assert sum(not t.isascii() for t in texts) > 100  # the non-ASCII path was exercised
+
+
+def test_the_prefix_key_check_catches_a_shortcut_that_forgets_to_lower_case(monkeypatch):
+    """A mutant of the ASCII shortcut (no lower-casing) must fail the check above."""
+    import inspect
+    import textwrap
+
+    from audit import candidates
+
+    source = textwrap.dedent(inspect.getsource(candidates._piece_keys))
+    mutant = source.replace("text.lower()", "text").replace("piece.lower()", "piece")
+    assert mutant != source
+    namespace = dict(vars(candidates))
+    exec(compile(mutant, "mutant", "exec"), namespace)  # noqa: S102 - our own source, altered
+    monkeypatch.setattr(candidates, "_piece_keys", namespace["_piece_keys"])
+    _, wrong = _prefix_mismatches(_fuzzed_texts(600, 11))
+    assert wrong
+
+
+def test_prefix_filtered_scan_keeps_exactly_the_candidates_with_a_wanted_key():
+    """Where the filter rejects keys (and the scan stops early on a full ASCII key), the candidates
+    kept are those whose reference key is wanted, with the entries an unfiltered scan gives them."""
+    from audit.candidates import scan_texts
+
+    rng = random.Random(5)
+    texts = _fuzzed_texts(400, 12)
+    items = [(i // 3, f"f{i % 3}", t) for i, t in enumerate(texts)]
+    extra = [(0, "f0", 0, min(4, len(texts[0])), texts[0])]
+    reference = {c: key for t in texts for c, key in _reference_keys(t, 6)}
+    for _ in range(20):
+        wanted = set(rng.sample(sorted(set(reference.values())), 8)) | {"zzzz", ""}
+        first, others = scan_texts(items, extra, 6, wanted.__contains__)
+        all_first, all_others = scan_texts(items, extra, 6)
+        kept = [c for c in all_first if reference.get(c) in wanted or c == texts[0][:4]]
+        assert list(first) == kept
+        assert first == {c: all_first[c] for c in kept}
+        assert others == {c: s for c, s in all_others.items() if c in kept}
+
+
+_PLANTED = [  # (value in the source, as the synthetic or holdout text writes it, type)
+    ("José Müller", "JOSÉ MÜLLER,", "PERSON"), ("Zoë Ångström", "Zoe\u0308 A\u030angstro\u0308m", "PERSON"),
+    ("Straße", "STRASSE", "LOCATION"), ("Anna Kowalczyk", "ＡＮＮＡ ＫＯＷＡＬＣＺＹＫ", "PERSON"),
+    ("Anna Kowalczyk", "Anna\u00a0Kowalczyk.", "PERSON"), ("finn", "ﬁnn", "PERSON"),
+    ("+1 (415) 555-0134", "14155550134", "PHONE_NUMBER"), ("(212) 555-0147", "212-555-0147", "PHONE_NUMBER"),
+    ("ada.quill@example.org", "(ADA.QUILL@EXAMPLE.ORG),", "EMAIL_ADDRESS"),
+    ("MRN-4820193", "mrn 4820193", "MEDICAL_RECORD_NUMBER"),
+    ("Ωμέγα", "ΩΜΈΓΑ", "LOCATION"), ("Parcel", "parcel", "PERSON"),
+]
+
+
+def _equality_inputs():
+    """A bench-like corpus and manifest (bench/audit.py), with source values planted in the
+    synthetic and holdout text in other spellings, and training words as multi-word values."""
+    from bench.audit import fake_manifest
+    from privacy.fingerprint import prefix
+    from privacy.manifest import Finding
+    from tests.audit.corpus import make_records
+
+    train, holdout, synthetic = make_records(300, 1, "T"), make_records(80, 2, "H"), make_records(300, 3, "S")
+    manifest = fake_manifest(train, 300, 4)
+    values = [(v, kind) for v, _, kind in _PLANTED]
+    values += [(" ".join(r["text"].split()[4:6]), "PERSON") for r in train[:30]]  # some reappear by chance
+    for n, (value, kind) in enumerate(values):
+        record = (holdout if n % 5 == 4 else train)[n]
+        manifest.append(Finding(record["id"], n, "text", kind, 0, len(value), "test", 1.0, "placeholder",
+                                fingerprint(SITE_KEY, value), prefix(SITE_KEY, value)))
+    for n, (_, written, _) in enumerate(_PLANTED):
+        for k in (7 * n, 7 * n + 100):
+            synthetic[k] = {**synthetic[k], "text": f"{synthetic[k]['text']} Also {written} here."}
+        holdout[n] = {**holdout[n], "text": f"{written} {holdout[n]['text']}"}
+    for k in (20, 21, 22):  # "Parcel" in the clear in three holdout records: ordinary vocabulary
+        holdout[k] = {**holdout[k], "text": f"{holdout[k]['text']} Parcel"}
+    version_1 = [{k: v for k, v in vars(f).items() if k != "prefix"} for f in manifest]
+    return synthetic, train, holdout, manifest, version_1
+
+
+def _outcome(result) -> tuple:
+    details = {k: v for k, v in result.details.items() if k != "candidate_scan"}
+    return result.figure, result.ci, result.passed, result.summary, result.blocked_by, details
+
+
+def test_the_prefix_filtered_scan_finds_what_the_full_scan_finds(monkeypatch):
+    synthetic, train, holdout, manifest, version_1 = _equality_inputs()
+    filtered = _run(synthetic, train, holdout, manifest)
+    full = _run(synthetic, train, holdout, version_1)
+    assert filtered.details["candidate_scan"] == "prefix-filtered" and full.details["candidate_scan"] == "full"
+    assert _outcome(filtered) == _outcome(full)
+    # Every planted spelling is found (José, Zoë, Anna Kowalczyk, "finn" and chance word pairs as names).
+    assert {k: n for k, n in filtered.details["replayed_by_entity"].items() if k != "PERSON"} == {
+        "EMAIL_ADDRESS": 1, "LOCATION": 2, "MEDICAL_RECORD_NUMBER": 1, "PHONE_NUMBER": 2}
+    assert filtered.details["replayed_by_entity"]["PERSON"] >= 4
+    assert filtered.details["ordinary_values_excluded"] == 1 and filtered.details["clear_in_holdout_not_excused"] >= 5
+    # One finding without its prefix: every candidate is fingerprinted, as for a version 1 manifest.
+    assert _run(synthetic, train, holdout, [*manifest[:-1], version_1[-1]]).details["candidate_scan"] == "full"
+
+    monkeypatch.setattr("audit.checks.pii_replay.PARALLEL_ABOVE", 0)  # joblib workers, several chunks
+    monkeypatch.setattr("audit.checks.pii_replay.CHUNK_RECORDS", 70)
+    parallel = _run(synthetic, train, holdout, manifest)
+    assert parallel.details["candidate_scan"] == "prefix-filtered"
+    assert _outcome(parallel) == _outcome(full) == _outcome(_run(synthetic, train, holdout, version_1))

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from privacy.errors import BadInput, PolicyError
-from privacy.fingerprint import fingerprint, key_id, normalize
+from privacy.fingerprint import fingerprint, key_id, normalize, prefix
 from privacy.manifest import Finding, ManifestWriter, read_manifest
 from privacy.policy import PrivacyPolicy
 from privacy.records import read_records
@@ -76,6 +76,7 @@ def test_manifest_names_every_finding_by_fingerprint_never_by_value(tmp_path, re
         for field_name in ("name", "email", "phone", "ssn"):
             finding = by_key[(record["id"], field_name)]
             assert finding.fingerprint == fingerprint(SITE_KEY, record[field_name])
+            assert finding.prefix == prefix(SITE_KEY, record[field_name])
             assert (finding.start, finding.end) == (0, len(record[field_name]))
             assert finding.detector == "field rule"
     assert by_key[("C-1", "ssn")].operator == "encrypt"
@@ -106,7 +107,7 @@ def test_manifest_from_another_site_key_is_refused(tmp_path, records_file):
 def test_malformed_manifest_names_the_line(tmp_path):
     path = tmp_path / "m.jsonl"
     with ManifestWriter(path, SITE_KEY) as writer:
-        writer.add([Finding("R-1", 1, "text", "PERSON", 0, 4, "test", 0.9, "placeholder", "ab" * 32)])
+        writer.add([Finding("R-1", 1, "text", "PERSON", 0, 4, "test", 0.9, "placeholder", "ab" * 32, "cd" * 8)])
     assert len(read_manifest(path, SITE_KEY)) == 1
     path.write_text(path.read_text() + '{"record_id": "R-2"}\n')
     with pytest.raises(BadInput, match="line 3"):
@@ -116,11 +117,71 @@ def test_malformed_manifest_names_the_line(tmp_path):
         read_manifest(path, SITE_KEY)
 
 
+def _manifest_lines(path, version: int, *entries: dict) -> None:
+    header = {"manifest": {"version": version, "key_id": key_id(SITE_KEY), "fingerprint": "hmac"}}
+    path.write_text("".join(json.dumps(line) + "\n" for line in (header, *entries)))
+
+
+FINDING_V1 = {"record_id": "R-1", "record_number": 1, "field": "text", "entity_type": "PERSON", "start": 0,
+              "end": 4, "detector": "test", "score": 0.9, "operator": "placeholder", "fingerprint": "ab" * 32}
+
+
+def test_manifest_version_2_round_trips_with_prefixes(tmp_path, records_file):
+    _, paths = scrub_to(tmp_path, records_file, vault=False)
+    lines = paths["manifest"].read_text().splitlines()
+    assert json.loads(lines[0])["manifest"]["version"] == 2
+    assert all(len(json.loads(line)["prefix"]) == 16 for line in lines[1:])
+    again = tmp_path / "again.jsonl"
+    findings = read_manifest(paths["manifest"], SITE_KEY)
+    with ManifestWriter(again, SITE_KEY) as writer:
+        writer.add(findings)
+    assert read_manifest(again, SITE_KEY) == findings
+
+
+def test_a_version_1_manifest_is_still_read_without_prefixes(tmp_path):
+    path = tmp_path / "v1.jsonl"
+    _manifest_lines(path, 1, FINDING_V1, {**FINDING_V1, "record_id": "R-2"})
+    findings = read_manifest(path, SITE_KEY)
+    assert [f.record_id for f in findings] == ["R-1", "R-2"] and all(f.prefix is None for f in findings)
+    _manifest_lines(path, 1, FINDING_V1, {**FINDING_V1, "prefix": "cd" * 8})  # version 1 has no prefix field
+    with pytest.raises(BadInput, match="line 3: not a version 1 manifest finding"):
+        read_manifest(path, SITE_KEY)
+
+
+@pytest.mark.parametrize("entry, message", [
+    (FINDING_V1, "line 2: not a version 2 manifest finding"),
+    ({**FINDING_V1, "prefix": None}, "line 2: field 'prefix' is not 16 lower-case hex digits"),
+    ({**FINDING_V1, "prefix": 12}, "line 2: field 'prefix' is not 16"),
+    ({**FINDING_V1, "prefix": "CD" * 8}, "line 2: field 'prefix' is not 16"),
+    ({**FINDING_V1, "prefix": "cd" * 7}, "line 2: field 'prefix' is not 16"),
+    ({**FINDING_V1, "prefix": "cd" * 8 + "\n"}, "line 2: field 'prefix' is not 16"),
+    ({**FINDING_V1, "prefix": "cd" * 8, "score": "high"}, "line 2: field 'score' has the wrong type"),
+])
+def test_a_malformed_version_2_finding_is_refused_in_one_line(tmp_path, entry, message):
+    path = tmp_path / "v2.jsonl"
+    _manifest_lines(path, 2, entry)
+    with pytest.raises(BadInput, match=message) as refused:
+        read_manifest(path, SITE_KEY)
+    assert "\n" not in str(refused.value)
+
+
+def test_unknown_manifest_versions_and_findings_without_prefix_are_refused(tmp_path):
+    path = tmp_path / "v3.jsonl"
+    for version in (3, True, "2", 2.0, None):
+        _manifest_lines(path, version, {**FINDING_V1, "prefix": "cd" * 8})
+        with pytest.raises(BadInput, match="line 1: not an Airlock manifest header"):
+            read_manifest(path, SITE_KEY)
+    with pytest.raises(ValueError, match="prefix"):
+        with ManifestWriter(tmp_path / "m.jsonl", SITE_KEY) as writer:
+            writer.add([Finding("R-1", 1, "text", "PERSON", 0, 4, "test", 0.9, "placeholder", "ab" * 32)])
+    assert not (tmp_path / "m.jsonl").exists()
+
+
 def test_an_interrupted_manifest_leaves_no_file(tmp_path):
     path = tmp_path / "m.jsonl"
     with pytest.raises(RuntimeError):
         with ManifestWriter(path, SITE_KEY) as writer:
-            writer.add([Finding("R-1", 1, "text", "PERSON", 0, 4, "test", 0.9, "placeholder", "ab" * 32)])
+            writer.add([Finding("R-1", 1, "text", "PERSON", 0, 4, "test", 0.9, "placeholder", "ab" * 32, "cd" * 8)])
             raise RuntimeError("stop")
     assert list(tmp_path.iterdir()) == []
 

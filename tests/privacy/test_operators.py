@@ -10,7 +10,7 @@ import pytest
 from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
 from privacy.errors import PolicyError
-from privacy.fingerprint import Fingerprinter, fingerprint, key_id, normalize
+from privacy.fingerprint import Fingerprinter, fingerprint, key_id, normalize, prefix, prefix_key
 from privacy.operators import CONTEXT, OPERATORS, OperatorContext, build_engine, decrypt_token
 from privacy.policy import PrivacyPolicy
 from privacy.scrub import Scrubber
@@ -85,6 +85,19 @@ def test_normalize_shortcuts_and_the_fingerprinter_change_no_digest():
         for value in values:
             assert normalize(value) == _reference_normalize(value), repr(value)
             assert fingerprinter(value) == fingerprint(key, value), repr(value)
+
+
+def test_prefix_digests_are_keyed_on_the_first_letters_and_digits_of_the_normalized_value():
+    assert prefix_key(normalize("+1 (415) 555-0134")) == "14155"
+    assert prefix_key(normalize("Straße 5")) == "stras" and prefix_key(normalize("ﬁnn")) == "finn"
+    assert prefix_key(normalize("O'Neil")) == "oneil" and prefix_key(normalize("Jo")) == "jo"
+    assert prefix_key(normalize("...")) == ""
+    assert prefix(SITE_KEY, "Jane Roe") == prefix(SITE_KEY, "JANE, R. Doe") == Fingerprinter(SITE_KEY).prefix("janer")
+    assert prefix(SITE_KEY, "Jane Roe") != prefix(OTHER_SITE_KEY, "Jane Roe")
+    assert prefix(SITE_KEY, "Jane Roe") != prefix(SITE_KEY, "Jone Roe")
+    assert re.fullmatch(r"[0-9a-f]{16}", prefix(SITE_KEY, "x"))
+    # Not the fingerprint of the prefix key: the two digests are kept apart by the prefix's label.
+    assert prefix(SITE_KEY, "jane") != fingerprint(SITE_KEY, "jane")[:16]
 
 
 def test_fingerprints_are_keyed():
