@@ -65,7 +65,11 @@ class AuditContext:
         )
 
     def tokens(self, split: str) -> list[list[str]]:
-        return self._memo(("tokens", split), lambda: [tokens(t) for t in self.texts(split)])
+        """Each record's tokens (audit/text.py), every distinct token one shared string: at a million
+        records, separate copies of the same words would take several gigabytes."""
+        shared = self._memo("token_strings", dict)
+        return self._memo(("tokens", split),
+                          lambda: [[shared.setdefault(w, w) for w in tokens(t)] for t in self.texts(split)])
 
     def token_ids(self, split: str) -> tuple[np.ndarray, np.ndarray]:
         """(the split's tokens as ids, concatenated; tokens per record): audit/grams.py `token_ids`,
