@@ -152,3 +152,66 @@ def test_policy_keys_for_scale_are_in_the_default_policy():
     assert audit["checks"]["pii_rescan"]["params"]["max_scanned"] == 20000
     assert audit["checks"]["membership_inference"]["params"]["max_records"] == 200000
     assert AuditPolicy(checks={"pii_rescan": CheckRule(params={"max_scanned": 10})}).rule("pii_rescan").params
+
+
+@pytest.fixture(scope="module")
+def lexical_vectors():
+    """TF-IDF vectors of 6,000 training and 2,000 synthetic records, 40 of them near copies."""
+    train, synthetic = make_records(6000, 1, "T"), make_records(2000, 3, "S")
+    for k in range(40):
+        synthetic[50 * k] = near_copy(train[150 * k], k)
+    base, queries = TfidfEmbedder(dimensions=64).embed([[r["text"] for r in train], [r["text"] for r in synthetic]])
+    return base, queries
+
+
+def test_the_approximate_search_returns_exact_distances_and_meets_its_recall(lexical_vectors):
+    base, queries = lexical_vectors
+    searcher = neighbors.Searcher(0)
+    distance, found, stats = searcher.search(base, queries)
+    truth, truth_index = neighbors.nearest_exactly(queries, base)
+    exact_of_found = 1 - np.einsum("nd,nd->n", queries, base[found])
+    assert np.allclose(distance, np.clip(exact_of_found, 0, 2), atol=1e-5)  # the returned row's own distance
+    assert np.all(distance >= 1 - truth - 1e-5)  # never closer than the truth
+    sample = np.random.default_rng(0).choice(len(queries), neighbors.RECALL_SAMPLE, replace=False)
+    assert np.array_equal(found[sample], truth_index[sample])  # the exact sample's answers are kept
+    others = np.setdiff1d(np.arange(len(queries)), sample)
+    assert np.mean(distance[others] <= 1 - truth[others] + 1e-5) >= 0.95
+    assert [found[50 * k] for k in range(40)] == [150 * k for k in range(40)]  # near copies found
+    assert stats.recall_low >= neighbors.MIN_RECALL and stats.cells > stats.nprobe
+    assert "IVF-SQ8 with exact re-ranking of 8 candidates" in searcher.method
+
+
+def test_re_ranking_more_candidates_never_returns_a_farther_row(lexical_vectors):
+    base, queries = lexical_vectors
+    one, _, _ = neighbors.Searcher(0, candidates=1).search(base, queries, nprobe=2)
+    eight, _, _ = neighbors.Searcher(0, candidates=8).search(base, queries, nprobe=2)
+    truth, _ = neighbors.nearest_exactly(queries, base)
+    assert np.all(eight <= one + 1e-6)
+    assert np.mean(eight <= 1 - truth + 1e-5) > np.mean(one <= 1 - truth + 1e-5)
+
+
+def test_an_unreachable_recall_is_an_audit_error(lexical_vectors):
+    from privacy.errors import AuditError
+
+    base, queries = lexical_vectors
+    with pytest.raises(AuditError, match="recall"):
+        neighbors.Searcher(0, min_recall=1.01).search(base, queries)
+    rng = np.random.default_rng(0)  # a tight bundle: rows closer to each other than 8-bit codes can tell apart
+    bundle = rng.standard_normal(64).astype(np.float32)
+    rows = bundle / np.linalg.norm(bundle) + 0.01 * rng.standard_normal((7000, 64)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    with pytest.raises(AuditError, match="recall"):  # even probing every cell, the best code alone is not enough
+        neighbors.Searcher(0, candidates=1).search(rows[:6000], rows[6000:])
+    _, _, stats = neighbors.Searcher(0).search(rows[:6000], rows[6000:])  # eight re-ranked codes are enough
+    assert stats.recall_low >= neighbors.MIN_RECALL
+
+
+def test_one_searcher_serves_spaces_of_different_dimensions(lexical_vectors):
+    base, queries = lexical_vectors
+    searcher = neighbors.Searcher(0)
+    found = neighbors.closest(queries, base, exact_max_pairs=0, searcher=searcher)
+    wide = np.hstack([base, base]) / np.sqrt(2)  # e.g. MiniLM's semantic and TF-IDF's lexical space
+    found_wide = neighbors.closest(np.hstack([queries, queries])[:1500] / np.sqrt(2), wide, exact_max_pairs=0,
+                                   searcher=searcher)
+    assert np.mean(found_wide.a_index == found.a_index[:1500]) >= 0.95
+    assert neighbors.describe(found_wide)["method"].startswith("approximate: faiss IVF-SQ8")
