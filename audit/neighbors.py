@@ -93,6 +93,9 @@ class Searcher:
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         sample = np.random.default_rng(self.seed).choice(len(queries), min(RECALL_SAMPLE, len(queries)), replace=False)
         truth, truth_index = nearest_exactly(queries[sample], base)
+        if len(sample) == len(queries) and not nprobe:  # the sample is every query: all answered exactly
+            distance = np.clip(1 - truth[np.argsort(sample)], 0, 2).astype(np.float32)
+            return distance, truth_index[np.argsort(sample)], SearchStats(0, index.nlist, 1.0, 1.0, len(sample))
         nprobe, recall, low = self._probes(index, base, queries[sample], truth, nprobe)
         index.nprobe = nprobe
         similarity, found = self._reranked(index, base, queries)

@@ -72,6 +72,7 @@ def test_small_splits_are_not_sampled_and_searched_exactly(planted):
 def test_an_unreachable_recall_quarantines(planted, monkeypatch):
     monkeypatch.setattr(neighbors, "EXACT_MAX_PAIRS", 0)
     monkeypatch.setattr(neighbors, "MIN_RECALL", 1.01)
+    monkeypatch.setattr(neighbors, "RECALL_SAMPLE", 10)  # fewer than the queries: the search is approximate
     policy = AuditPolicy(embedder="tfidf", bootstrap=100, required=["memorization"],
                          skip=["utility", "membership_inference"])
     report = run_audit(AuditInputs(*planted), policy)
@@ -198,7 +199,7 @@ def test_an_unreachable_recall_is_an_audit_error(lexical_vectors):
         neighbors.Searcher(0, min_recall=1.01).search(base, queries)
     rng = np.random.default_rng(0)  # a tight bundle: rows closer to each other than 8-bit codes can tell apart
     bundle = rng.standard_normal(64).astype(np.float32)
-    rows = bundle / np.linalg.norm(bundle) + 0.01 * rng.standard_normal((7000, 64)).astype(np.float32)
+    rows = bundle / np.linalg.norm(bundle) + 0.01 * rng.standard_normal((7200, 64)).astype(np.float32)
     rows /= np.linalg.norm(rows, axis=1, keepdims=True)
     with pytest.raises(AuditError, match="recall"):  # even probing every cell, the best code alone is not enough
         neighbors.Searcher(0, candidates=1).search(rows[:6000], rows[6000:])
@@ -215,3 +216,12 @@ def test_one_searcher_serves_spaces_of_different_dimensions(lexical_vectors):
                                    searcher=searcher)
     assert np.mean(found_wide.a_index == found.a_index[:1500]) >= 0.95
     assert neighbors.describe(found_wide)["method"].startswith("approximate: faiss IVF-SQ8")
+
+
+def test_no_more_queries_than_the_recall_sample_are_all_answered_exactly(lexical_vectors):
+    base, queries = lexical_vectors
+    few = queries[:7]  # a Wilson bound on 7 queries could never reach MIN_RECALL: no cell count is chosen
+    distance, found, stats = neighbors.Searcher(0).search(base, few)
+    truth, truth_index = neighbors.nearest_exactly(few, base)
+    assert np.array_equal(found, truth_index) and np.allclose(distance, np.clip(1 - truth, 0, 2), atol=1e-6)
+    assert (stats.nprobe, stats.recall, stats.sample) == (0, 1.0, 7)
