@@ -135,7 +135,7 @@ def synthesize(
     types, so both count alike)."""
     mode = get_mode(request.mode)
     require_scrubbed(records)
-    ctx = _context(records, request, mode)
+    ctx = build_context(records, request, mode)
     tasks = mode.plan(ctx)
     run = _Run(ctx, mode, engine, source_values, pii_detector, pii_ignore)
     started = time.perf_counter()
@@ -283,7 +283,8 @@ def _repaired(draft: Draft, free_fields: list[str], detector: PiiDetector | None
     return Draft(body, [fix(t, True) for t in draft.texts])
 
 
-def _context(records: list[dict], request: SynthRequest, mode: Mode) -> SynthContext:
+def build_context(records: list[dict], request: SynthRequest, mode: Mode) -> SynthContext:
+    """What every draft of a request shares: the dataset view, schema, nouns, seeded plan and samplers."""
     view = describe(records, request.text_fields, request.label_field, request.id_field, request.noun)
     if request.schema is not None and not mode.structured_output:
         raise BadInput(f"--schema does not apply to {mode.name} mode (it writes free text)")

@@ -32,7 +32,8 @@ DEFAULT_MODEL_LICENSE = "Apache-2.0"
 
 REGISTRY = "registry.json"
 GGUF_MAGIC = b"GGUF"
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+MODEL_NAME_PATTERN = re.compile(  # a registered model name: also a file name
+    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _CHUNK = 1 << 20
 
 
@@ -202,7 +203,7 @@ class ModelStore:
         if not source.is_file():
             raise BadInput(f"{source.name}: no such model file")
         name = name or source.stem
-        if not _NAME.match(name):
+        if not MODEL_NAME_PATTERN.match(name):
             raise BadInput(f"model name {name!r}: use letters, digits, '.', '_' or '-' (at most 80)")
         metadata = read_gguf_metadata(source)
         self.root.mkdir(parents=True, exist_ok=True)

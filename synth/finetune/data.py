@@ -46,16 +46,16 @@ def render_examples(
     With `prompt_format` (a fine-tuned model's, from its provenance), records are rendered exactly
     as that model was trained, whatever fields and nouns these particular records would suggest.
     """
-    from synth.generate import SynthRequest, _context
+    from synth.generate import SynthRequest, build_context
     from synth.modes import Task, get_mode
-    from synth.modes._shared import answer_text, fewshot_messages
+    from synth.modes.common import answer_text, fewshot_messages
 
     mode = get_mode("fewshot")
     if prompt_format:
         text_fields = prompt_format["text_fields"]
         id_field, noun = prompt_format.get("id_field", id_field), prompt_format.get("noun", noun)
     request = SynthRequest(mode=mode.name, text_fields=text_fields, label_field=label_field, id_field=id_field, noun=noun)
-    ctx = _context(records, request, mode)
+    ctx = build_context(records, request, mode)
     if prompt_format:
         view = replace(ctx.view, text_fields=prompt_format["text_fields"], condition_fields=prompt_format["condition_fields"])
         ctx = replace(ctx, view=view, what=prompt_format["what"], structured=prompt_format["structured"], fields=prompt_format["fields"])

@@ -15,7 +15,7 @@ from synth.finetune.data import Tokenizer, dataset_fingerprint, render_examples
 from synth.finetune.export import check_exportable
 from synth.finetune.guarantee import plan_privacy, privacy_units, provenance
 from synth.scrubbed import require_scrubbed
-from synth.store import _NAME, ModelInfo, ModelStore
+from synth.store import MODEL_NAME_PATTERN, ModelInfo, ModelStore
 
 ProgressFn = Callable[[int, int | None], None]
 
@@ -37,7 +37,7 @@ def finetune(
     the ε spent so far. Only a complete, checked model ever enters the store.
     """
     name = name or f"{base.name}-{'dp-' if config.dp else ''}ft"
-    if not _NAME.match(name):
+    if not MODEL_NAME_PATTERN.match(name):
         raise BadInput(f"model name {name!r}: use letters, digits, '.', '_' or '-' (at most 80)")
     if any(m.name == name for m in store.list()):
         raise BadInput(f"model {name!r} already exists in the model store; choose another name")

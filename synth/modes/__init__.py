@@ -65,9 +65,9 @@ class Mode:
 
 def _discover() -> dict[str, Mode]:
     found = {}
-    for info in pkgutil.iter_modules(__path__):
-        if not info.name.startswith("_"):
-            mode = importlib.import_module(f"{__name__}.{info.name}").MODE
+    for info in pkgutil.iter_modules(__path__):  # a module that defines MODE is a mode; `common` is shared code
+        mode = getattr(importlib.import_module(f"{__name__}.{info.name}"), "MODE", None)
+        if mode is not None:
             found[mode.name] = mode
     return found
 

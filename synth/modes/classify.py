@@ -4,7 +4,7 @@
 from privacy.errors import BadInput
 from synth.dataset import allocate, label_weights
 from synth.modes import Mode
-from synth.modes._shared import fewshot_messages, plan_examples, record_reply
+from synth.modes.common import fewshot_messages, plan_examples, record_reply
 
 
 class Classify(Mode):

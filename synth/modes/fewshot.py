@@ -2,7 +2,7 @@
 that no example set repeats; conditions (label, kind) follow the input's own distribution."""
 
 from synth.modes import Mode
-from synth.modes._shared import fewshot_messages, plan_examples, record_reply
+from synth.modes.common import fewshot_messages, plan_examples, record_reply
 
 
 class FewShot(Mode):

@@ -8,7 +8,7 @@ the placeholder convention of the examples far more often when it just continues
 from privacy.errors import BadInput
 from privacy.placeholders import find_placeholders, placeholder
 from synth.modes import Draft, Mode, Reject
-from synth.modes._shared import plan_examples, text_reply
+from synth.modes.common import plan_examples, text_reply
 from synth.templates import render
 
 

@@ -2,7 +2,7 @@
 its placeholders; records are taken in a seeded order, each once before any repeats."""
 
 from synth.modes import Draft, Mode, Reject, Task
-from synth.modes._shared import text_reply
+from synth.modes.common import text_reply
 from synth.templates import render, system_prompt
 
 

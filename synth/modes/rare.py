@@ -3,7 +3,7 @@
 
 from privacy.errors import BadInput
 from synth.modes import Mode
-from synth.modes._shared import fewshot_messages, plan_examples, record_reply
+from synth.modes.common import fewshot_messages, plan_examples, record_reply
 
 
 class Rare(Mode):

@@ -2,7 +2,7 @@
 fewshot mode), never an input record, so the pairs can be released; then the model summarizes it."""
 
 from synth.modes import Draft, Mode, Reject
-from synth.modes._shared import fewshot_messages, plan_examples, text_reply
+from synth.modes.common import fewshot_messages, plan_examples, text_reply
 from synth.quality import degenerate_reason, first_sentence
 from synth.templates import render, system_prompt
 

@@ -19,13 +19,13 @@ def base():
 def test_training_prompt_is_the_generators_request_with_no_examples(base):
     from synth.engine import Engine, RuntimeSettings, Sampling
     from synth.finetune.data import Tokenizer, render_examples
-    from synth.generate import SynthRequest, _context
+    from synth.generate import SynthRequest, build_context
     from synth.modes import Task, get_mode
-    from synth.modes._shared import fewshot_messages
+    from synth.modes.common import fewshot_messages
 
     records = tickets(6, 1)
     examples, prompt_format = render_examples(records)
-    ctx = _context(records, SynthRequest(mode="fewshot"), get_mode("fewshot"))
+    ctx = build_context(records, SynthRequest(mode="fewshot"), get_mode("fewshot"))
     assert examples[0].messages == fewshot_messages(ctx, Task(0, ctx.view.conditions(records[0]), []))
     assert examples[0].answer == records[0]["text"]
     assert prompt_format["examples_in_prompt"] == 0 and prompt_format["text_fields"] == ["text"]

@@ -6,7 +6,7 @@ import itertools
 
 from synth.dedup import FLOOR, EmbeddingDuplicates
 from synth.filters import FILTERS, job_filters
-from synth.generate import TODAY, SynthRequest, _context
+from synth.generate import TODAY, SynthRequest, build_context
 from synth.modes import Task, get_mode
 
 
@@ -36,8 +36,8 @@ def test_the_registry_orders_filters_and_the_request_switches_them(records):
     names = [f.name for f in FILTERS]
     assert names[0] == "well_formed" and {"copies", "near_duplicate", "label_consistency"} <= set(names)
     mode = get_mode("classify")
-    on = job_filters(_context(records, SynthRequest(mode="classify", n=3, label_field="label"), mode))
-    off = job_filters(_context(records, SynthRequest(mode="classify", n=3, label_field="label", **TODAY), mode))
+    on = job_filters(build_context(records, SynthRequest(mode="classify", n=3, label_field="label"), mode))
+    off = job_filters(build_context(records, SynthRequest(mode="classify", n=3, label_field="label", **TODAY), mode))
     assert [f.name for f in on] == names
     assert [f.name for f in off] == ["well_formed", "copies"]
     task = Task(0, {"label": "billing", "kind": "ticket"}, [])

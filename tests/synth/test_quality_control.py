@@ -55,14 +55,14 @@ def test_no_judge_for_a_single_label(records):
 
 
 def test_plan_shares_example_sets_in_runs_and_asks_for_real_keywords(records):
-    from synth.generate import SynthRequest, _context
+    from synth.generate import SynthRequest, build_context
     from synth.modes import get_mode
-    from synth.modes._shared import fewshot_messages
+    from synth.modes.common import fewshot_messages
 
     mode = get_mode("classify")
     request = SynthRequest(mode="classify", n=12, seed=5, k=2, label_field="label", share_examples=4,
                            shape_length=True)
-    ctx = _context(records, request, mode)
+    ctx = build_context(records, request, mode)
     tasks = mode.plan(ctx)
     assert sorted(t.slot for t in tasks) == list(range(12))
     runs: dict = {}
