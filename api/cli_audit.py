@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from privacy.errors import AuditError, BadInput
+from audit.errors import AuditError
+from privacy.errors import BadInput
 
 EXIT_QUARANTINE = 3
 PUBLIC_KEY_FILE = "signing.pub"

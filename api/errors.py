@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from privacy.errors import AirlockError, AuditError, BadInput, ModelError, PolicyError
+from audit.errors import AuditError
+from privacy.errors import AirlockError, BadInput, ModelError, PolicyError
 
 # (CLI exit code, HTTP status, problem title)
 _MAPPING: dict[type[AirlockError], tuple[int, int, str]] = {

@@ -31,7 +31,8 @@ from typing import Any, Protocol
 from api.policy import Policy
 from api.secrets import load_keyring, load_secret, public_id
 from api.settings import Settings
-from privacy.errors import AirlockError, AuditError, BadInput
+from audit.errors import AuditError
+from privacy.errors import AirlockError, BadInput
 from privacy.records import atomic_output, read_records, write_records
 
 # Share of the overall progress each stage accounts for (optional stages drop out when not chosen).

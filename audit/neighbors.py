@@ -34,7 +34,7 @@ import numpy as np
 
 from audit.embed import Closest, closest as exact_closest
 from audit.stats import wilson
-from privacy.errors import AuditError
+from audit.errors import AuditError
 
 EXACT_MAX_PAIRS = 2_500_000_000  # 50k x 50k: ~20-40 s of matrix products on two cores
 RECALL_SAMPLE = 1000

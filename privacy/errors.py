@@ -1,4 +1,4 @@
-"""Typed errors shared by every stage.
+"""Typed errors shared by every stage (the audit's own lives in audit/errors.py).
 
 Messages name record numbers, fields and file names, never record content. `api/` maps each type
 once to an exit code and an HTTP problem document.
@@ -19,7 +19,3 @@ class PolicyError(AirlockError):
 
 class ModelError(AirlockError):
     """A model is missing, corrupt, fails its hash check, or fails while running."""
-
-
-class AuditError(AirlockError):
-    """An audit could not be completed; the gate treats it as a failure."""

@@ -21,7 +21,7 @@ import numpy as np
 from audit.check import Check, CheckResult, CheckSettings, NotApplicable
 from audit.context import AuditContext
 from audit.stats import auc_with_ci, scaled_records_needed, tpr_at_fpr
-from privacy.errors import AuditError
+from audit.errors import AuditError
 
 METHOD = (
     "Reference-calibrated loss attack (Carlini et al., 'Membership Inference Attacks From First "

@@ -190,7 +190,7 @@ def test_a_failed_gate_leaves_only_the_report_and_a_quarantine_marker(done, tmp_
 def test_a_crash_in_the_audit_never_releases(done, tmp_path):
     from api.pipeline import PipelineOptions, run_pipeline
     from api.policy import load_policy
-    from privacy.errors import AuditError
+    from audit.errors import AuditError
 
     work = _resume_from_synth(done, tmp_path)
     (work / "holdout.jsonl").unlink()  # the audit cannot read its non-members

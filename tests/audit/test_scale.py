@@ -192,7 +192,7 @@ def test_re_ranking_more_candidates_never_returns_a_farther_row(lexical_vectors)
 
 
 def test_an_unreachable_recall_is_an_audit_error(lexical_vectors):
-    from privacy.errors import AuditError
+    from audit.errors import AuditError
 
     base, queries = lexical_vectors
     with pytest.raises(AuditError, match="recall"):

@@ -41,7 +41,7 @@ def test_approximate_search_agrees_with_the_exact_one(vectors):
 
 
 def test_too_low_a_recall_is_an_audit_error_not_a_pass(vectors, monkeypatch):
-    from privacy.errors import AuditError
+    from audit.errors import AuditError
 
     synthetic, train = vectors
     monkeypatch.setattr(neighbors, "MIN_RECALL", 1.01)  # unreachable: the search must refuse
