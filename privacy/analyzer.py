@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from privacy.detections import presidio_without_torch
 from privacy.errors import ModelError
 from privacy.policy import PrivacyPolicy
+from privacy.presidio_import import presidio_without_torch
 
 with presidio_without_torch():
     from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerResult

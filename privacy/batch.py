@@ -16,9 +16,10 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
-from privacy.detections import Detection, detect_texts, presidio_without_torch
+from privacy.detections import Detection, detect_texts
 from privacy.fields import PlannedRecord
 from privacy.policy import PrivacyPolicy
+from privacy.presidio_import import presidio_without_torch
 from privacy.scrub import Scrubber
 
 __all__ = ["BatchScrubber", "Executor", "LocalExecutor", "detection_setup", "detection_task"]

@@ -23,13 +23,14 @@ from typing import Any
 
 from privacy.coherence import DatasetValues
 from privacy.detections import (Detection, detect_in_worker, detect_texts, forget_inherited, forks_cheaply,
-                                pool_context, presidio_without_torch)
+                                pool_context)
 from privacy.errors import BadInput, PolicyError
 from privacy.fields import PlannedRecord, Unit, check_rules, plan_record
 from privacy.fingerprint import prefix
 from privacy.manifest import Finding, ManifestWriter
 from privacy.operators import CONTEXT, OPERATORS, OperatorContext, build_engine
 from privacy.policy import OperatorRule, PrivacyPolicy
+from privacy.presidio_import import presidio_without_torch
 from privacy.records import dataset_format, read_records, records_from_dataframe, write_records
 from privacy.vault import Vault, VaultEntry, VaultWriter
 

@@ -18,7 +18,7 @@ from faker import Faker
 from privacy.fingerprint import fingerprint
 from privacy.placeholders import PLACEHOLDER
 from privacy.surrogates import surrogate_from, surrogate_types
-from synth.modes import Reject
+from synth.errors import Reject
 from synth.seeds import derive_seed
 
 # Types a small model invents for placeholders, mapped to the type the privacy stage uses.

@@ -5,7 +5,7 @@ Each is a Presidio operator class; `build_engine` adds them all to a Presidio An
 
 from __future__ import annotations
 
-from privacy.detections import presidio_without_torch
+from privacy.presidio_import import presidio_without_torch
 
 with presidio_without_torch():  # presidio_anonymizer imports presidio_analyzer, which pulls in torch
     from presidio_anonymizer import AnonymizerEngine

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from privacy.detections import presidio_without_torch
+from privacy.presidio_import import presidio_without_torch
 from privacy.policy import PrivacyPolicy
 
 with presidio_without_torch():

@@ -15,15 +15,12 @@ from typing import TYPE_CHECKING
 
 from privacy.errors import BadInput
 from synth.engine import Completion
+from synth.errors import Reject  # noqa: F401 - modes raise it as synth.modes.Reject
 from synth.templates import template_version
 
 if TYPE_CHECKING:
     from synth.fill import Filler
     from synth.generate import SynthContext
-
-
-class Reject(Exception):
-    """A draft that must not become a record; the message is the reason counted in the summary."""
 
 
 @dataclass
