@@ -16,6 +16,7 @@ from typing import Any
 from privacy.policy import PrivacyPolicy
 from privacy.presidio_import import presidio_without_torch
 
+
 @dataclass(frozen=True)
 class Detection:
     """A span found by the analyzer, small enough to send between processes."""
