@@ -39,6 +39,7 @@ def render(report: dict) -> str:
         _overview(report["checks"], report["policy"].get("confidence", 0.95)),
         *(_section(check) for check in report["checks"]),
         _inputs(report["inputs"]),
+        _provenance(report),
         "<p class='muted'>This page is a rendering of <code>report.json</code>. The JSON file is signed "
         "(Ed25519); check it with <code>airlock report verify report.json</code>.</p>",
         "</body></html>",
@@ -199,3 +200,18 @@ def _inputs(inputs: dict) -> str:
              f"manifest findings: {escape(str(inputs.get('manifest_findings')))}.")
     return ("<section><h3>What was audited</h3><table><tr><th>Records</th><th>Count</th><th>SHA-256</th></tr>"
             f"{rows}</table><p class='muted'>{extra}</p></section>")
+
+
+def _provenance(report: dict) -> str:
+    """The keys that made the data and signed the report (public key ids only), and the audit-log
+    entry the report was issued at, which `airlock log verify --checkpoint report.json` holds the log to."""
+    keys = report.get("keys") or {}
+    head = report.get("log_head")
+    if not keys and not head:
+        return ""
+    rows = "".join(f"<tr><td>{escape(name)} key</td><td><code>{escape(str(key_id))}</code></td></tr>"
+                   for name, key_id in sorted(keys.items()))
+    if head:
+        rows += (f"<tr><td>audit log entry</td><td>{escape(str(head.get('seq')))} "
+                 f"(<code>{escape(str(head.get('hash'))[:16])}…</code>)</td></tr>")
+    return f"<section><h3>Keys and audit log</h3><table>{rows}</table></section>"

@@ -141,3 +141,16 @@ def test_report_json_is_versioned_and_html_is_self_contained(splits, fresh):
     assert page.index("Release allowed") < page.index("Copies of training records")
     assert "<svg" in page and "<script" not in page
     assert "http://" not in page and "https://" not in page and "src=" not in page
+    assert "Keys and audit log" not in page  # nothing to show outside a pipeline run
+
+
+def test_html_names_the_keys_and_the_audit_log_entry_the_report_was_issued_at(splits, fresh):
+    from dataclasses import replace
+
+    report = run_audit(AuditInputs(fresh, splits["train"], splits["holdout"]), _policy())
+    issued = replace(report, keys={"site": "site-3f9a1c", "signing": "signing-77b2e0"},
+                     log_head={"seq": 41, "hash": "ab" * 32})
+    page = issued.render_html()
+    section = page[page.index("Keys and audit log"):]
+    assert "site-3f9a1c" in section and "signing-77b2e0" in section
+    assert "41" in section and "abababababababab…" in section and "ab" * 32 not in section
