@@ -89,13 +89,13 @@ class Searcher:
                nprobe: int | None = None) -> tuple[np.ndarray, np.ndarray, SearchStats]:
         """(cosine distance, index into `base`, stats) for every query row. A fixed `nprobe` (for
         benchmarks) skips the choice of cells and is never refused; the audit leaves it unset."""
-        base, index = self._index(base)
         queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if len(queries) <= RECALL_SAMPLE and not nprobe:  # the recall sample would be every query: answer all exactly
+            truth, truth_index = nearest_exactly(queries, np.ascontiguousarray(base, dtype=np.float32))
+            return np.clip(1 - truth, 0, 2).astype(np.float32), truth_index, SearchStats(0, 0, 1.0, 1.0, len(queries))
+        base, index = self._index(base)
         sample = np.random.default_rng(self.seed).choice(len(queries), min(RECALL_SAMPLE, len(queries)), replace=False)
         truth, truth_index = nearest_exactly(queries[sample], base)
-        if len(sample) == len(queries) and not nprobe:  # the sample is every query: all answered exactly
-            distance = np.clip(1 - truth[np.argsort(sample)], 0, 2).astype(np.float32)
-            return distance, truth_index[np.argsort(sample)], SearchStats(0, index.nlist, 1.0, 1.0, len(sample))
         nprobe, recall, low = self._probes(index, base, queries[sample], truth, nprobe)
         index.nprobe = nprobe
         similarity, found = self._reranked(index, base, queries)
