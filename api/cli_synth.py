@@ -59,9 +59,8 @@ def synth(
     """
     from api.execution import placement
     from api.policy import load_policy
+    from api.synthesis import run_synthesis
     from privacy.records import dataset_format, read_records, write_records
-    from synth.engine import Engine
-    from synth.generate import synthesize
     from synth.modes import get_mode
     from synth.scrubbed import require_scrubbed
     from synth.structured import load_schema
@@ -94,19 +93,9 @@ def synth(
         runtime = runtime.model_copy(update={"n_gpu_layers": n_gpu_layers})
     if placed.ray:
         return _synth_on_ray(placed, records, request, loaded, model, runtime, pii_filter, output, summary)
-    filters = {}
-    if pii_filter:
-        from api.detector import pii_detector, rescan_ignored
-        from privacy.analyzer import build_analyzer
-
-        filters = {"pii_detector": pii_detector(build_analyzer(loaded.privacy), loaded),
-                   "pii_ignore": rescan_ignored(loaded)}
-    engine = Engine(_store().get(model or loaded.synth.model), runtime)
-    try:
-        with cli_progress(f"synth {request.mode}") as progress:
-            result = synthesize(records, request, engine, progress, **filters)
-    finally:
-        engine.close()
+    with cli_progress(f"synth {request.mode}") as progress:
+        result = run_synthesis(records, request, _store().get(model or loaded.synth.model), runtime, loaded,
+                               progress, pii_filter=pii_filter)
     _write_result(result, output, summary)
 
 

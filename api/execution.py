@@ -199,17 +199,12 @@ def synth_worker(setup_arg: tuple) -> Any:
     """A synthesis worker's state (synth.parallel.Generator): the model loaded once, one CPU thread
     (one per actor: llama.cpp threads spin and collapse when they outnumber the cores), and the
     PII filter built from the policy when asked for."""
+    from api.synthesis import pii_filters
     from synth.engine import Engine
     from synth.parallel import Generator
 
     records, model, runtime, policy, pii_filter = setup_arg
-    filters = {}
-    if pii_filter:
-        from api.detector import pii_detector, rescan_ignored
-        from privacy.analyzer import build_analyzer
-
-        filters = {"pii_detector": pii_detector(build_analyzer(policy.privacy), policy),
-                   "pii_ignore": rescan_ignored(policy)}
+    filters = pii_filters(policy) if pii_filter else {}
     if runtime.n_gpu_layers == 0:
         runtime = runtime.model_copy(update={"n_threads": 1, "n_threads_batch": 1})
     return Generator(records, Engine(model, runtime), filters)

@@ -336,12 +336,9 @@ class _Run:
     def _synth(self) -> dict:
         """Generate from the training split; drafts with PII the model invented are retried. A model
         fine-tuned on the task writes without source examples in its prompt (k=0)."""
-        from api.detector import pii_detector, rescan_ignored
-        from privacy.analyzer import build_analyzer
+        from api.synthesis import run_synthesis
         from privacy.manifest import read_manifest
-        from synth.engine import Engine
         from synth.fill import SourceValues
-        from synth.generate import synthesize
 
         model = self._model()
         train = list(read_records(self.work / "train.jsonl"))
@@ -352,13 +349,8 @@ class _Run:
         # Fake values that fill placeholders must not happen to equal a source PII value.
         source = SourceValues(self.site_key, {f.fingerprint for f in read_manifest(self.work / "manifest.jsonl",
                                                                                    self.site_key)})
-        detector = pii_detector(build_analyzer(self.policy.privacy), self.policy)
-        engine = Engine(model, synth.runtime)
-        try:
-            result = synthesize(train, request, engine, progress=self._stage_progress("synth"), source_values=source,
-                                pii_detector=detector, pii_ignore=rescan_ignored(self.policy))
-        finally:
-            engine.close()
+        result = run_synthesis(train, request, model, synth.runtime, self.policy, self._stage_progress("synth"),
+                               source_values=source)
         write_records(self.work / "synthetic.jsonl", result.records)
         self.checkpoint["state"]["model"] = {"name": model.name, "sha256": model.sha256}
         return {"synthetic": len(result.records), "model_sha256": model.sha256,

@@ -21,6 +21,10 @@ Discriminator AUC: audit's real-vs-synthetic classifier (5-fold out-of-fold, boo
 Fine-tuned paths (`--path lora|dp8|dp4`, bench/utility_finetune.py): label-conditioned LoRA and DP-LoRA
 at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, as `airlock run --finetune [--dp]`
 trains), then generation with no source examples in the prompt; training CPU time and ε are printed.
+
+Another model (`--model NAME|FILE.gguf`): the few-shot paths run on a model of the site's store, or on a
+GGUF file registered into a bench-only store (under `--cache`, or a temporary directory) — e.g. to see
+what a larger model reaches on the same protocol.
 """
 
 from __future__ import annotations
@@ -223,12 +227,28 @@ def report(rows: dict, part: str, n: int) -> None:
     print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()))
 
 
+def chosen_model(args):
+    """The model `--model` names: a GGUF file (registered into a bench-only store) or a store name."""
+    from api.settings import Settings
+    from synth.store import ModelStore
+
+    if args.model is None:
+        return None
+    if args.model.endswith(".gguf"):
+        store = ModelStore((args.cache or Path(tempfile.mkdtemp(prefix="airlock-bench-"))) / "models")
+        name = Path(args.model).stem.lower().replace("_", "-")
+        known = {m.name: m for m in store.list()}
+        return known.get(name) or store.add(args.model, name=name, provenance={"bench": "utility --model"})
+    return ModelStore(Settings().models_dir).get(args.model)
+
+
 def finetuned_for(train: list[dict], path: str, args) -> tuple:
-    """(model, a note for the table) for a fine-tuned path; (None, "") for the few-shot paths."""
+    """(model, a note for the table) for a fine-tuned path; (`--model` or None, "") for the few-shot paths."""
     from bench.utility_finetune import FINETUNE_PATHS, finetuned_model
 
     if path not in FINETUNE_PATHS:
-        return None, ""
+        model = chosen_model(args)
+        return model, (f"model {model.name}" if model else "")
     store = (args.cache or Path(tempfile.mkdtemp(prefix="airlock-bench-"))) / "models"
     model, cpu, epsilon = finetuned_model(train, path, args.seed, args.threads, store)
     return model, f"training {cpu:.0f} CPU s" + (f", ε spent {epsilon}" if epsilon is not None else ", no DP")
@@ -246,6 +266,7 @@ def main() -> None:
                         help="override a SynthRequest field for an ablation, e.g. --set dedupe=false (dev part only)")
     parser.add_argument("--save", type=Path, help="write records and figures as JSON here")
     parser.add_argument("--cache", type=Path, help="keep scrubbed records here between runs (a bench-only key)")
+    parser.add_argument("--model", help="few-shot paths on this model: a name in the store or a GGUF file")
     args = parser.parse_args()
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     if overrides and args.part == "heldout":
