@@ -16,7 +16,9 @@ logistic-regression topic classifier on (a) the scrubbed real records, (b) the s
 the test records (paired, so the lift's interval accounts for both models seeing the same resample).
 Discriminator AUC: audit's real-vs-synthetic classifier (5-fold out-of-fold, bootstrap interval).
 
-    nice -n 10 .venv/bin/python bench/utility.py [--part dev|heldout] [--n 100] [--path new|today] [--set dedupe=false]
+    nice -n 10 .venv/bin/python bench/utility.py [--part dev|heldout] [--n 100] [--path new|today|unbalanced] [--set dedupe=false]
+
+`--path unbalanced` is the default path without the vocabulary balance (synth/balance.py).
 
 Fine-tuned paths (`--path lora|dp8|dp4`, bench/utility_finetune.py): label-conditioned LoRA and DP-LoRA
 at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, as `airlock run --finetune [--dp]`
@@ -196,6 +198,8 @@ def path_options(path: str) -> dict:
 
     if path in FINETUNE_PATHS:
         return {"k": 0}  # a model fine-tuned on the task writes without source examples, as in the pipeline
+    if path == "unbalanced":
+        return {"balance_vocabulary": False}  # without the vocabulary balance (synth/balance.py)
     return dict(TODAY) if path == "today" else {}
 
 
@@ -259,7 +263,7 @@ def main() -> None:
     parser.add_argument("--part", choices=("dev", "heldout"), default="dev")
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--path", action="append", choices=("new", "today", "lora", "dp8", "dp4"),
+    parser.add_argument("--path", action="append", choices=("new", "today", "unbalanced", "lora", "dp8", "dp4"),
                         help="repeatable; default: new")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",

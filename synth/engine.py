@@ -105,6 +105,7 @@ class Engine:
         seed: int,
         schema: dict | None = None,
         stop: list[str] | None = None,
+        logit_bias: dict[int, float] | None = None,
     ) -> Completion:
         """Chat messages (the model's own template) or a raw prompt → text.
 
@@ -124,6 +125,8 @@ class Engine:
         )
         if schema is not None:
             args["grammar"] = self._grammar(schema)
+        if logit_bias:
+            args["logit_bias"] = logit_bias
         import llama_cpp
 
         llama_cpp.llama_perf_context_reset(self.llm.ctx)
@@ -152,6 +155,10 @@ class Engine:
 
             self._grammars[key] = LlamaGrammar.from_json_schema(key, verbose=False)
         return self._grammars[key]
+
+    def tokenize(self, text: str) -> list[int]:
+        """The model's tokens for `text` (no beginning-of-sequence token)."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
     def close(self) -> None:
         self.llm.close()

@@ -26,6 +26,7 @@ from jsonschema import validators
 from pydantic import BaseModel, ConfigDict, Field
 
 from privacy.errors import BadInput
+from synth.balance import VocabularyBalance
 from synth.dataset import DatasetView, ExampleRotation, describe
 from synth.cover import possessive_cover, resurrogate
 from synth.engine import Completion, Engine, Sampling
@@ -42,10 +43,11 @@ from synth.structured import check_schema, schema_fields, text_schema
 ProgressFn = Callable[[int, int | None], None]
 
 # The request settings that reproduce generation as it stood before issue 12 (bench/ compares it):
-# a fresh example set and a full prompt per record, no repair, no steering, no label check or
-# de-duplication, and a slot given up after max_attempts.
+# a fresh example set and a full prompt per record, no repair, no steering, no label check,
+# de-duplication or vocabulary balance, and a slot given up after max_attempts.
 TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "steer": False,
-               "label_check": False, "dedupe": False, "slot_attempts": None, "retry_temperature_step": 0.0}
+               "label_check": False, "dedupe": False, "slot_attempts": None, "retry_temperature_step": 0.0,
+               "balance_vocabulary": False}
 
 
 class SynthRequest(BaseModel):
@@ -72,6 +74,7 @@ class SynthRequest(BaseModel):
     shape_length: bool = False  # cut each free-text reply after a sentence count drawn from the real records
     label_check: bool = True  # reject drafts a classifier trained on the real records reads as another label
     label_agreement: float = Field(0.5, gt=0, le=1)  # the asked label's probability, at least this × the top one's
+    balance_vocabulary: bool = True  # bias the model away from words the kept records overuse (synth/balance.py)
     dedupe: bool = True  # reject drafts closer to a kept record than real records are to each other (synth/dedup.py)
     dedupe_similarity: float | None = Field(None, gt=0, le=1)  # the cosine that counts as a duplicate (None: from the real records)
     retry_temperature_step: float = Field(0.15, ge=0, le=0.5)  # a retry samples hotter, away from a copy
@@ -162,6 +165,7 @@ class _Run:
         self.filler = Filler(request.locale, avoid=source_values)
         self.tally = _Tally()
         self.validator = validators.validator_for(ctx.schema)(ctx.schema) if ctx.schema else None
+        self.balance = VocabularyBalance(ctx.view.texts(), engine.tokenize) if request.balance_vocabulary else None
         self.missing: Counter = Counter()
         self.provenance = {
             "model": engine.model.name, "model_sha256": engine.model.sha256, "mode": mode.name,
@@ -192,7 +196,8 @@ class _Run:
         seed = derive_seed(request.seed, task.slot, attempt)
         sampling = _retry_sampling(request, attempt)
         generate = _generator(self.engine, request, seed, constrain=last or request.structured_path == "grammar",
-                              tally=self.tally, sampling=sampling)
+                              tally=self.tally, sampling=sampling,
+                              logit_bias=self.balance.logit_bias() if self.balance else None)
         draft = self.mode.produce(task, ctx, generate)
         if request.repair:
             draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, self.ignore, self.tally.repaired)
@@ -209,6 +214,8 @@ class _Run:
             raise Reject("schema_mismatch")  # e.g. a filled value broke a length limit
         for active in self.filters:
             active.keep(draft.texts)
+        if self.balance:
+            self.balance.keep(draft.texts)
         record["_synthetic"] = True
         record["_provenance"] = {**self.provenance, "sampling": sampling.model_dump(), "seed": seed,
                                  "attempt": attempt, "slot": task.slot,
@@ -331,7 +338,7 @@ def _retry_sampling(request: SynthRequest, attempt: int) -> Sampling:
 
 
 def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool, tally: _Tally,
-               sampling: Sampling | None = None):
+               sampling: Sampling | None = None, logit_bias: dict[int, float] | None = None):
     """The model call a mode makes for one attempt; its n-th call uses the n-th derived seed."""
     calls = 0
     sampling = sampling or request.sampling
@@ -342,7 +349,8 @@ def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool
         use_grammar = schema is not None and constrain
         started = time.process_time()
         completion = engine.complete(
-            messages, sampling, derive_seed(seed, calls), schema=schema if use_grammar else None, stop=stop
+            messages, sampling, derive_seed(seed, calls), schema=schema if use_grammar else None, stop=stop,
+            logit_bias=logit_bias,
         )
         tally.model_cpu_seconds += time.process_time() - started
         tally.prompt_evaluated += completion.prompt_tokens if completion.prompt_evaluated is None else completion.prompt_evaluated

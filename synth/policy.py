@@ -24,6 +24,7 @@ class SynthPolicy(BaseModel):
     sampling: Sampling = Field(default_factory=Sampling)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     fill_placeholders: bool = True
+    balance_vocabulary: bool = True  # bias generation away from words the synthetic records overuse (synth/balance.py)
 
     def request(
         self,
@@ -47,6 +48,7 @@ class SynthPolicy(BaseModel):
             label_target=self.label_target,
             sampling=self.sampling,
             fill_placeholders=self.fill_placeholders,
+            balance_vocabulary=self.balance_vocabulary,
         )
         if privacy is not None:
             values["id_field"] = privacy.id_field
