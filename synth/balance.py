@@ -5,7 +5,8 @@ A small model has stock words ("new", "latest", "is expected to", "team") that i
 records than the real data does; a real-vs-synthetic discriminator finds them first. After each kept
 record, every word used by at least `min_records` kept records and by a share of them `ratio` times
 its (smoothed) share of real records gets a bias of −`strength` × log(that ratio), at most −`cap`.
-Words only: placeholders and numbers are never biased. On by default (`SynthRequest.balance_vocabulary`,
+Words only: placeholders and numbers are never biased. The bias falls on a word's first token, so a
+word split into pieces (" lat" + "est") also makes others starting with that piece a little less likely. On by default (`SynthRequest.balance_vocabulary`,
 the policy's `synth.balance_vocabulary`).
 
 Measured on BBC News ledes (bench/utility.py, n=100, 2026-12-03), the discriminator AUC fell on every
@@ -68,4 +69,3 @@ class VocabularyBalance:
             forms = {word, " " + word, word.capitalize(), " " + word.capitalize()}
             self._tokens[word] = sorted({ids[0] for form in forms if (ids := self.tokenize(form))})
         return self._tokens[word]
-
