@@ -36,6 +36,7 @@ _WORD = regex.compile(r"[^\W\d_][\w'’.-]*(?<![.-])")
 _SENTENCE = regex.compile(r"[$€£%]|\b(?:the|of|for|to|in|on|about|within|days|weeks|hours|is|are|was|with|and|or)\s+[a-z]{2,}\b")
 _FIELD_LABEL = regex.compile(r"^[^\W\d_][\w ]{1,20}:[ \t]*")  # "ADDR: Strømberget 07", "customer: 221 Jan Smuts"
 _PROSE_LEAD = regex.compile(r"^.*\b(?:at|is|to|in|on|still|now|address)[ \t]+(?=\S)")
+_AGE = regex.compile(r"(?i)\b\d{1,3}[- ](?:years?|months?|weeks?|days?)[- ]old\b")  # "57-year-old" is no street
 _LOWER_WORD = regex.compile(r"\b[a-z]{3,}\b")
 _LABEL_START = regex.compile(r"(?i)^(?:tel|phone|fax|mobile|contact|weight|invoice|booking|order|amount|ref|id|vat)\b")
 
@@ -75,9 +76,23 @@ class AddressBlockRecognizer(LocalRecognizer):
                          town_only[k] or _STREET_WORD.search(parts[k].text) for k in near))]
             if codes:
                 results += [self._result("ZIP_CODE", part.start + s, part.start + e) for s, e in codes]
-                for k in (i - 1, i - 2, i - 3, i + 1, i + 2):
-                    results += self._street(parts, k, part)
+                results += self._streets_around(parts, i)
         return results
+
+    def _streets_around(self, parts: list[_Part], i: int) -> list[RecognizerResult]:
+        """Street parts up to three before and two after the postal part `i`, walking outward and
+        stopping at the first part that reads as prose: a block does not run across a sentence, so
+        "Jo Roe, 57-year-old, seen for a cough for days at 5 Elm Rd, Leeds LS1 4AP" stops before the age."""
+        found = []
+        for step, reach in ((-1, 3), (1, 2)):
+            for k in range(i + step, i + step * (reach + 1), step):
+                if not 0 <= k < len(parts):
+                    break
+                street = self._street(parts, k, parts[i])
+                found += street
+                if _prose(parts[k].text):
+                    break
+        return found
 
     def _beside_town(self, text: str, start: int, end: int) -> bool:
         """A town right after the postcode ("2100 København") or right before it, with at most a
@@ -114,7 +129,8 @@ class AddressBlockRecognizer(LocalRecognizer):
         body = _FIELD_LABEL.sub("", part.text.strip())  # "ADDR: Strømberget 07"
         alone = sum(p.line == part.line for p in parts) == 1
         if (not _STREETISH.match(body) or _LABEL_START.match(body) or _POSTCODE.fullmatch(body)
-                or len(body.split()) > 6 or _SENTENCE.search(body) or len(_LOWER_WORD.findall(body)) >= 3 or (part.line != postal.line and not alone)):
+                or len(body.split()) > 6 or _SENTENCE.search(body) or _AGE.search(body)
+                or len(_LOWER_WORD.findall(body)) >= 3 or (part.line != postal.line and not alone)):
             return []
         offset = part.start + part.text.index(body)
         if lead := _PROSE_LEAD.match(body):  # "Lives alone at Nielsenstien 4": the street starts after "at"
@@ -136,6 +152,11 @@ class AddressBlockRecognizer(LocalRecognizer):
                                                                          textual_explanation="address layout"),
                                 recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id})
+
+
+def _prose(text: str) -> bool:
+    body = text.strip()
+    return len(body) > 60 or bool(_SENTENCE.search(body)) or len(_LOWER_WORD.findall(body)) >= 3
 
 
 def _parts(text: str) -> list[_Part]:

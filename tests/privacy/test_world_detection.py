@@ -72,3 +72,13 @@ def test_national_ids_need_a_valid_checksum_and_bare_runs_a_context_word(analyze
     # same digits with the checksum broken, and a bare valid run with no id word near it
     assert not any(t == "NATIONAL_ID" for t, _ in _found(analyzer, default_policy, "Her PESEL is 44051401459."))
     assert not any(t == "NATIONAL_ID" for t, _ in _found(analyzer, default_policy, "Parcel 44051401458 left."))
+
+
+def test_an_address_block_ends_at_the_first_part_that_is_no_address_line(analyzer, default_policy):
+    """An age three comma-parts before a postcode, with a sentence between, is no street (it was
+    scrubbed as STREET_ADDRESS, and the audit then counted the model's "57-year-old" as a replay)."""
+    text = ("Patient Felicia Marsh, 57-year-old, seen for cough for five days. Patient lives at 563 David "
+            "Parkways, South Noah, FM 88725; contact number 476.697.7206.")
+    assert ("STREET_ADDRESS", "57-year-old") not in _found(analyzer, default_policy, text)
+    assert _covered(analyzer, default_policy, text, "563 David Parkways")
+    assert _covered(analyzer, default_policy, "Vestergade 12, 2. tv., 2100 København", "Vestergade 12")
