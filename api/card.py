@@ -17,12 +17,24 @@ def _figure(check: dict) -> str:
     return f"{check['figure']:.3g}{interval}, threshold {check.get('threshold', '—')}"
 
 
+# An auditor's reading of ε: it bounds the training, not the steps after it that read the real records.
+DP_SCOPE = (
+    "   - What ε covers: the fine-tuning only. The records were then sampled from the model and selected\n"
+    "     by steps that read the scrubbed training records too: the filters against copies of them and\n"
+    "     against their PII values, the label-consistency classifier and the vocabulary balance (where\n"
+    "     on), and the audit whose pass released them. ε does not bound what those steps reveal; the\n"
+    "     audit's figures below are what this release shows about the training records.\n"
+)
+
+
 def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict, signing_fingerprint: str = "?") -> str:
     counts, timings, state = checkpoint["counts"], checkpoint["timings"], checkpoint["state"]
     model = state.get("model", {})
     finetuned = state.get("finetune") if state.get("models", {}).get("finetuned") else None
     made_with = "fine-tuned on the scrubbed training split, then sampled" if finetuned else "sampled"
     privacy_of_training = f"   - The model was {finetuned['guarantee']}.\n" if finetuned else ""
+    if finetuned and finetuned.get("differential_privacy"):
+        privacy_of_training += DP_SCOPE
     if choice := state.get("finetune_choice"):
         minutes = f"{timings['finetune'] / 60:.1f} min of training; " if finetuned and "finetune" in timings else ""
         privacy_of_training += f"   - Fine-tuning: {minutes}{choice['reason']}.\n"
@@ -65,6 +77,7 @@ Lower is safer for every figure; the interval is the confidence interval of the 
 ## Limits
 - Synthetic data can still reflect patterns, and biases, of the source data.
 - The figures are estimates on this run's data with the stated intervals, not guarantees; only a
-  model fine-tuned with differential privacy carries a formal guarantee (ε, δ), stated above.
+  model fine-tuned with differential privacy carries a formal guarantee (ε, δ), on its training,
+  stated above with what it does not cover.
 - Report id: `{report.get('report_id', '?')}`; created {report.get('created_at', '?')}.
 """

@@ -1,0 +1,29 @@
+"""The dataset card states a DP guarantee with its scope: ε bounds the fine-tuning, not the steps
+after it that read the real records (selection filters, the audit whose pass released the data)."""
+
+from __future__ import annotations
+
+from api.card import dataset_card
+from api.policy import load_policy
+
+
+def _card(finetune: dict | None) -> str:
+    state = {"model": {"name": "m", "sha256": "0" * 64}}
+    if finetune is not None:
+        state |= {"models": {"finetuned": "m", "base": "b"}, "finetune": finetune}
+    checkpoint = {"counts": {"synthetic": 10, "records": 40, "train": 30, "holdout": 10}, "timings": {},
+                  "state": state}
+    report = {"checks": [], "report_id": "r", "created_at": "now"}
+    return dataset_card("run", load_policy(), checkpoint, report)
+
+
+def test_a_dp_model_s_card_says_what_epsilon_does_not_cover():
+    card = _card({"differential_privacy": True, "epsilon": 8.0,
+                  "guarantee": "trained with differential privacy, ε=8, δ=1e-05"})
+    assert "trained with differential privacy, ε=8" in card
+    assert "What ε covers: the fine-tuning only" in card and "ε does not bound what those steps reveal" in card
+
+
+def test_no_scope_line_without_a_dp_guarantee():
+    for finetune in (None, {"differential_privacy": False, "guarantee": "fine-tuned WITHOUT differential privacy"}):
+        assert "What ε covers" not in _card(finetune)
