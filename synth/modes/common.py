@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from synth.dataset import allocate
 from synth.modes import Draft, Generate, Reject, Task
 from synth.quality import clean, trim_to_sentence
 from synth.steer import cut_to
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 def plan_examples(ctx: SynthContext, pool: list[int], targets: list | None = None) -> list[Task]:
     """One task per output: an anchor record (its conditions become the target's) plus k-1 more
     examples with the same conditions where the pool has them. With `targets` (label values), the
-    anchor is drawn from records of that label.
+    anchor is drawn from records of that label; without, anchors follow the pool's conditions exactly.
 
     Up to `request.share_examples` tasks with the same conditions share one example set and run one
     after another, so the engine evaluates the shared prompt prefix (system prompt and examples)
@@ -28,14 +29,12 @@ def plan_examples(ctx: SynthContext, pool: list[int], targets: list | None = Non
     by_conditions: dict[str, list[int]] = {}
     for i in pool:
         by_conditions.setdefault(_key(view.conditions(view.records[i])), []).append(i)
-    order: list[int] = []
+    anchors = _anchors(ctx, by_conditions, n) if targets is None else None
     open_sets: dict[str, tuple[int, list[int], int]] = {}  # conditions → (group, examples, times used)
     tasks = []
     for slot in range(n):
-        if targets is None:
-            if not order:
-                order = ctx.rng.sample(pool, len(pool))
-            anchor = order.pop()
+        if anchors is not None:
+            anchor = anchors[slot]
         else:
             label_pool = [i for i in pool if view.records[i].get(view.label_field) == targets[slot]]
             anchor = ctx.rng.choice(label_pool)
@@ -50,6 +49,21 @@ def plan_examples(ctx: SynthContext, pool: list[int], targets: list | None = Non
         open_sets[key] = (group, examples, used + 1)
         tasks.append(Task(slot, conditions, examples, {"group": group, **_steering(ctx, key)}))
     return sorted(tasks, key=lambda t: (t.data["group"], t.slot))
+
+
+def _anchors(ctx: SynthContext, by_conditions: dict[str, list[int]], n: int) -> list[int]:
+    """n anchor records whose conditions follow the pool's own distribution exactly (largest
+    remainder: 40 records of 300 with 30 cardiology notes hold 4 cardiology anchors, not 1 by a
+    random draw), each condition's records taken in a shuffled rotation: all anchor once before any
+    anchors twice."""
+    keys = allocate(n, {key: len(members) for key, members in by_conditions.items()}, ctx.rng)
+    rotations: dict[str, list[int]] = {}
+    anchors = []
+    for key in keys:
+        if not rotations.get(key):
+            rotations[key] = ctx.rng.sample(by_conditions[key], len(by_conditions[key]))
+        anchors.append(rotations[key].pop())
+    return anchors
 
 
 def _steering(ctx: SynthContext, key: str) -> dict:

@@ -1,5 +1,6 @@
 """fewshot: new records in the style of k scrubbed examples from the training split, rotating so
-that no example set repeats; conditions (label, kind) follow the input's own distribution."""
+that no example set repeats; conditions (label, kind) follow the input's own distribution exactly
+(largest remainder, synth/modes/common.py `_anchors`)."""
 
 from synth.modes import Mode
 from synth.modes.common import fewshot_messages, plan_examples, record_reply

@@ -114,3 +114,21 @@ def test_classify_replies_keep_the_sentence_count_their_task_drew(records, engin
     real_counts = {sentence_count(r["text"]) for r in records}
     for record in result.records:  # as drafted: a filled "Dr. Jane Roe" would read as a sentence break
         assert sentence_count(as_drafted(record)) <= max(real_counts)
+
+
+def test_fewshot_anchors_follow_the_input_labels_exactly(records):
+    """fewshot's conditions follow the input's distribution by largest remainder, not by a random
+    draw (which gave one cardiology note of 40 where the input has eight times that share)."""
+    from synth.generate import SynthRequest, build_context
+    from synth.modes import get_mode
+
+    mode = get_mode("fewshot")
+    observed = Counter(r["label"] for r in records)
+    for n in (7, len(records) + 5):
+        ctx = build_context(records, SynthRequest(mode="fewshot", n=n, seed=3, k=2, label_field="label"), mode)
+        tasks = mode.plan(ctx)
+        got = Counter(t.conditions["label"] for t in tasks)
+        assert sum(got.values()) == n
+        for label, count in observed.items():  # each label's share of n, rounded down or up
+            share = n * count / len(records)
+            assert int(share) <= got[label] <= int(share) + 1, (label, got)
