@@ -27,6 +27,15 @@ DP_SCOPE = (
 )
 
 
+def _generation_line(generation: dict | None) -> str:
+    if not generation:
+        return ""
+    rejected = ", ".join(f"{k} {v}" for k, v in generation.get("rejected", {}).items()) or "none"
+    return (f"   - {generation.get('delivered')} of {generation.get('requested')} requested records in "
+            f"{generation.get('attempts')} attempts; {generation.get('rejection_rate', 0):.0%} of attempts "
+            f"rejected ({rejected}).\n")
+
+
 def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict, signing_fingerprint: str = "?") -> str:
     counts, timings, state = checkpoint["counts"], checkpoint["timings"], checkpoint["state"]
     model = state.get("model", {})
@@ -65,7 +74,7 @@ def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict, si
    so the audit can compare what the data reveals about training records against non-members.
 3. **Synthesized**: the model was {made_with} on {counts.get('train', '?')} scrubbed training records.
    - Model: `{model.get('name', '?')}`, SHA-256 `{model.get('sha256', '?')}`.
-{privacy_of_training}4. **Audited**: the checks below ran; the gate is fail-closed and this release passed it.
+{_generation_line(state.get("generation"))}{privacy_of_training}4. **Audited**: the checks below ran; the gate is fail-closed and this release passed it.
 
 ## Privacy and utility figures
 Lower is safer for every figure; the interval is the confidence interval of the estimate.

@@ -48,6 +48,10 @@ def run(
         result = run_pipeline(input, outdir, chosen, settings, options,
                               progress=lambda stage, percent: bar(int(percent), 100))
     timings = ", ".join(f"{stage} {seconds:.1f}s" for stage, seconds in result.timings.items())
+    if attempts := result.counts.get("synth_attempts"):
+        rejected = sum(result.counts.get("synth_rejected", {}).values())
+        typer.echo(f"synth: {result.counts.get('synthetic')} of {result.counts.get('synth_requested')} records in "
+                   f"{attempts} attempts ({rejected / attempts:.0%} rejected)", err=True)
     if result.released:
         typer.echo(f"released: the gate passed; bundle in {outdir}/ ({timings})")
         typer.echo(f"report: {result.report_html}")

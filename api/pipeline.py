@@ -336,7 +336,7 @@ class _Run:
     def _synth(self) -> dict:
         """Generate from the training split; drafts with PII the model invented are retried. A model
         fine-tuned on the task writes without source examples in its prompt (k=0)."""
-        from api.synthesis import run_synthesis
+        from api.synthesis import generation_summary, run_synthesis
         from privacy.manifest import read_manifest
         from synth.fill import SourceValues
 
@@ -353,9 +353,11 @@ class _Run:
                                source_values=source)
         write_records(self.work / "synthetic.jsonl", result.records)
         self.checkpoint["state"]["model"] = {"name": model.name, "sha256": model.sha256}
+        self.checkpoint["state"]["generation"] = generation_summary(result.summary)
         return {"synthetic": len(result.records), "model_sha256": model.sha256,
                 "surrogates_redrawn": result.summary["surrogates_redrawn"],
-                "synth_rejected": result.summary["rejected"]}
+                "synth_rejected": result.summary["rejected"], "synth_requested": result.summary["requested"],
+                "synth_attempts": result.summary["attempts"]}
 
     def _model(self):
         from synth.store import ModelStore
@@ -417,7 +419,8 @@ class _Run:
         seq, head = self.log.head_entry()
         keys = {name: key for name, key in self.checkpoint["state"].get("keys", {}).items()}
         report = replace(report, log_head={"seq": seq, "hash": head},
-                         keys={**keys, "signing": public_id("signing", signing_key)})
+                         keys={**keys, "signing": public_id("signing", signing_key)},
+                         generation=self.checkpoint["state"].get("generation"))
         write_report(report, self.work, signing_key)
         return report
 

@@ -32,3 +32,12 @@ def run_synthesis(records: list[dict], request: Any, model: Any, runtime: Any, p
         return synthesize(records, request, engine, progress, source_values=source_values, **filters)
     finally:
         engine.close()
+
+
+GENERATION_FIELDS = ("mode", "model", "requested", "attempts", "attempt_budget", "rejection_rate", "rejected",
+                     "repaired", "missing_reasons")
+
+
+def generation_summary(summary: dict) -> dict:
+    """What the report and the dataset card say of the synthesis stage: counts only, never text."""
+    return {"delivered": summary.get("generated"), **{k: summary[k] for k in GENERATION_FIELDS if k in summary}}

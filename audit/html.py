@@ -39,6 +39,7 @@ def render(report: dict) -> str:
         _overview(report["checks"], report["policy"].get("confidence", 0.95)),
         *(_section(check) for check in report["checks"]),
         _inputs(report["inputs"]),
+        _generation(report.get("generation")),
         _provenance(report),
         "<p class='muted'>This page is a rendering of <code>report.json</code>. The JSON file is signed "
         "(Ed25519); check it with <code>airlock report verify report.json</code>.</p>",
@@ -200,6 +201,21 @@ def _inputs(inputs: dict) -> str:
              f"manifest findings: {escape(str(inputs.get('manifest_findings')))}.")
     return ("<section><h3>What was audited</h3><table><tr><th>Records</th><th>Count</th><th>SHA-256</th></tr>"
             f"{rows}</table><p class='muted'>{extra}</p></section>")
+
+
+def _generation(generation: dict | None) -> str:
+    """How the synthetic records were made: requests met, attempts spent, why drafts were rejected."""
+    if not generation:
+        return ""
+    rejected = ", ".join(f"{escape(str(k))} {v}" for k, v in generation.get("rejected", {}).items()) or "none"
+    repaired = ", ".join(f"{escape(str(k))} {v}" for k, v in generation.get("repaired", {}).items()) or "none"
+    rows = [("Mode, model", f"{escape(str(generation.get('mode')))}, {escape(str(generation.get('model')))}"),
+            ("Records requested → delivered", f"{generation.get('requested')} → {generation.get('delivered')}"),
+            ("Attempts (budget)", f"{generation.get('attempts')} ({generation.get('attempt_budget')})"),
+            ("Drafts rejected", f"{generation.get('rejection_rate', 0):.0%} of attempts: {rejected}"),
+            ("Drafts repaired instead", repaired)]
+    body = "".join(f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows)
+    return f"<section><h3>How the synthetic records were made</h3><table>{body}</table></section>"
 
 
 def _provenance(report: dict) -> str:

@@ -55,6 +55,9 @@ class Report:
     log_head: dict | None = None
     # Which keys made what the report refers to ({"site": key id, "vault": …, "signing": …}).
     keys: dict = field(default_factory=dict)
+    # How the synthetic records were made, when a pipeline run issued the report: the synthesis
+    # stage's counts (mode, model, requested, delivered, attempts, rejections by reason, rate).
+    generation: dict | None = None
 
     @property
     def passed(self) -> bool:

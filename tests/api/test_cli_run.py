@@ -30,6 +30,15 @@ def test_run_releases_a_verifiable_bundle(data_dir, tmp_path):
     assert "finetune" not in result.output
     card = (out / "DATASET_CARD.md").read_text()
     assert "model was sampled on" in card and "Fine-tuning: " in card and "fewer than the 1000" in card
+    # The signed report says how the records were made: the request met, the attempts, the rejections.
+    generation = json.loads((out / "report.json").read_text())["generation"]
+    delivered = len((out / "synthetic.jsonl").read_text().splitlines())
+    assert generation["requested"] == 2 and generation["delivered"] == delivered
+    assert generation["attempts"] == delivered + sum(generation["rejected"].values())
+    assert generation["rejection_rate"] == round(sum(generation["rejected"].values()) / generation["attempts"], 3)
+    assert "How the synthetic records were made" in (out / "report.html").read_text()
+    assert f"{delivered} of 2 requested records in {generation['attempts']} attempts" in card
+    assert f"synth: {delivered} of 2 records in {generation['attempts']} attempts" in result.output
     verified = runner.invoke(app, ["report", "verify", str(out / "report.json"),
                                    "--public-key", str(out / "signing-key.pub")])
     assert verified.exit_code == 0 and "signature valid" in verified.output
