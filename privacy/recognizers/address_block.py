@@ -129,8 +129,8 @@ class AddressBlockRecognizer(LocalRecognizer):
         body = _FIELD_LABEL.sub("", part.text.strip())  # "ADDR: Strømberget 07"
         alone = sum(p.line == part.line for p in parts) == 1
         if (not _STREETISH.match(body) or _LABEL_START.match(body) or _POSTCODE.fullmatch(body)
-                or len(body.split()) > 6 or _SENTENCE.search(body) or _AGE.search(body)
-                or len(_LOWER_WORD.findall(body)) >= 3 or (part.line != postal.line and not alone)):
+                or len(body.split()) > 6 or _prose(body) or _AGE.search(body)
+                or (part.line != postal.line and not alone)):
             return []
         offset = part.start + part.text.index(body)
         if lead := _PROSE_LEAD.match(body):  # "Lives alone at Nielsenstien 4": the street starts after "at"
@@ -155,6 +155,7 @@ class AddressBlockRecognizer(LocalRecognizer):
 
 
 def _prose(text: str) -> bool:
+    """A sentence rather than an address line: long, money or a percentage, everyday wording."""
     body = text.strip()
     return len(body) > 60 or bool(_SENTENCE.search(body)) or len(_LOWER_WORD.findall(body)) >= 3
 
