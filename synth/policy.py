@@ -25,6 +25,10 @@ class SynthPolicy(BaseModel):
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     fill_placeholders: bool = True
     balance_vocabulary: bool = True  # bias generation away from words the synthetic records overuse (synth/balance.py)
+    # A classifier trained on the real records rejects drafts it reads as another label (synth/judge.py).
+    # It reads the training records outside any DP budget: a DP site that wants ε to cover every
+    # use of them sets this to false (and balance_vocabulary, which also reads them).
+    label_check: bool = True
 
     def request(
         self,
@@ -49,6 +53,7 @@ class SynthPolicy(BaseModel):
             sampling=self.sampling,
             fill_placeholders=self.fill_placeholders,
             balance_vocabulary=self.balance_vocabulary,
+            label_check=self.label_check,
         )
         if privacy is not None:
             values["id_field"] = privacy.id_field

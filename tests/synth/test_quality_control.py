@@ -132,3 +132,17 @@ def test_fewshot_anchors_follow_the_input_labels_exactly(records):
         for label, count in observed.items():  # each label's share of n, rounded down or up
             share = n * count / len(records)
             assert int(share) <= got[label] <= int(share) + 1, (label, got)
+
+
+def test_a_policy_can_switch_the_label_judge_off(records):
+    from synth.filters import job_filters
+    from synth.generate import build_context
+    from synth.modes import get_mode
+    from synth.policy import SynthPolicy
+
+    def filters(policy):
+        request = policy.request(mode="classify", n=4, label_field="label", text_fields=["text"])
+        return {f.name for f in job_filters(build_context(records, request, get_mode("classify")))}
+
+    assert "label_consistency" in filters(SynthPolicy())
+    assert "label_consistency" not in filters(SynthPolicy.model_validate({"label_check": False}))
