@@ -14,7 +14,9 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -55,6 +57,25 @@ class Completion:
 
 
 Messages = list[dict[str, str]]
+
+
+class LogitsStep(Protocol):
+    def apply(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray: ...
+
+
+def _processors(logit_bias: dict[int, float] | None, guard: LogitsStep | None) -> list:
+    """One llama.cpp logits processor for the bias and the guard (llama-cpp-python drops both when
+    it is given a processor and a logit_bias: it extends one list with the other and keeps the None)."""
+    ids = np.fromiter(logit_bias, dtype=np.intc) if logit_bias else None
+    values = np.fromiter(logit_bias.values(), dtype=np.single) if logit_bias else None
+
+    def step(input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        scores = np.array(scores, copy=True)
+        if ids is not None:
+            scores[ids] += values
+        return guard.apply(input_ids, scores) if guard is not None else scores
+
+    return [step]
 
 
 class Engine:
@@ -106,10 +127,12 @@ class Engine:
         schema: dict | None = None,
         stop: list[str] | None = None,
         logit_bias: dict[int, float] | None = None,
+        guard: LogitsStep | None = None,
     ) -> Completion:
         """Chat messages (the model's own template) or a raw prompt → text.
 
         With `schema`, decoding is constrained by a JSON-schema grammar: always valid, but slow.
+        `guard` changes the scores at each step (e.g. synth.copyguard.CopyGuard), after `logit_bias`.
         """
         if not self._reuse_prefix:
             self.llm.reset()
@@ -125,8 +148,8 @@ class Engine:
         )
         if schema is not None:
             args["grammar"] = self._grammar(schema)
-        if logit_bias:
-            args["logit_bias"] = logit_bias
+        if logit_bias or guard:
+            args["logits_processor"] = _processors(logit_bias, guard)
         import llama_cpp
 
         llama_cpp.llama_perf_context_reset(self.llm.ctx)

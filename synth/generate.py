@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from privacy.errors import BadInput
 from synth.balance import VocabularyBalance
+from synth.copyguard import CopyGuard
 from synth.dataset import DatasetView, ExampleRotation, describe
 from synth.cover import possessive_cover, resurrogate
 from synth.engine import Completion, Engine, Sampling
@@ -47,7 +48,7 @@ ProgressFn = Callable[[int, int | None], None]
 # de-duplication or vocabulary balance, and a slot given up after max_attempts.
 TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "steer": False,
                "label_check": False, "dedupe": False, "slot_attempts": None, "retry_temperature_step": 0.0,
-               "balance_vocabulary": False}
+               "balance_vocabulary": False, "copy_guard_tokens": None}
 
 
 class SynthRequest(BaseModel):
@@ -77,6 +78,7 @@ class SynthRequest(BaseModel):
     balance_vocabulary: bool = True  # bias the model away from words the kept records overuse (synth/balance.py)
     dedupe: bool = True  # reject drafts closer to a kept record than real records are to each other (synth/dedup.py)
     dedupe_similarity: float | None = Field(None, gt=0, le=1)  # the cosine that counts as a duplicate (None: from the real records)
+    copy_guard_tokens: int | None = Field(6, ge=2, le=64)  # forbid continuing a copied run this long (synth/copyguard.py)
     retry_temperature_step: float = Field(0.15, ge=0, le=0.5)  # a retry samples hotter, away from a copy
     structured_path: Literal["fast", "grammar"] = "fast"  # grammar: constrain every attempt
     fill_placeholders: bool = True
@@ -167,6 +169,7 @@ class _Run:
         self.validator = validators.validator_for(ctx.schema)(ctx.schema) if ctx.schema else None
         self.balance = VocabularyBalance(ctx.view.texts(), engine.tokenize) if request.balance_vocabulary else None
         self.missing: Counter = Counter()
+        self._guard: tuple[tuple[int, ...], CopyGuard | None] = ((), None)
         self.provenance = {
             "model": engine.model.name, "model_sha256": engine.model.sha256, "mode": mode.name,
             "template_version": mode.template_version, "job_seed": request.seed,
@@ -197,7 +200,8 @@ class _Run:
         sampling = _retry_sampling(request, attempt)
         generate = _generator(self.engine, request, seed, constrain=last or request.structured_path == "grammar",
                               tally=self.tally, sampling=sampling,
-                              logit_bias=self.balance.logit_bias() if self.balance else None)
+                              logit_bias=self.balance.logit_bias() if self.balance else None,
+                              guard=self.guard(task))
         draft = self.mode.produce(task, ctx, generate)
         if request.repair:
             draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, self.ignore, self.tally.repaired)
@@ -222,6 +226,17 @@ class _Run:
                                  **{k: task.data[k] for k in ("hint", "sentences") if k in task.data},
                                  "surrogates": self.filler.filled}
         return record
+
+    def guard(self, task) -> CopyGuard | None:
+        """The copy guard over the examples this task's prompt shows (tasks of a group share it)."""
+        length = self.request.copy_guard_tokens
+        if not length or not task.sources:
+            return None
+        if self._guard[0] != tuple(task.sources):
+            view = self.ctx.view
+            texts = [view.text_of(view.records[i]) for i in task.sources]
+            self._guard = (tuple(task.sources), CopyGuard(texts, self.engine.tokenize, length))
+        return self._guard[1]
 
     def clear_invented_pii(self, record: dict, texts: list[str]) -> None:
         """Reject the record if a detection reaches past its surrogates and repair (synth/cover.py)
@@ -338,7 +353,8 @@ def _retry_sampling(request: SynthRequest, attempt: int) -> Sampling:
 
 
 def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool, tally: _Tally,
-               sampling: Sampling | None = None, logit_bias: dict[int, float] | None = None):
+               sampling: Sampling | None = None, logit_bias: dict[int, float] | None = None,
+               guard: CopyGuard | None = None):
     """The model call a mode makes for one attempt; its n-th call uses the n-th derived seed."""
     calls = 0
     sampling = sampling or request.sampling
@@ -350,7 +366,7 @@ def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool
         started = time.process_time()
         completion = engine.complete(
             messages, sampling, derive_seed(seed, calls), schema=schema if use_grammar else None, stop=stop,
-            logit_bias=logit_bias,
+            logit_bias=logit_bias, guard=guard,
         )
         tally.model_cpu_seconds += time.process_time() - started
         tally.prompt_evaluated += completion.prompt_tokens if completion.prompt_evaluated is None else completion.prompt_evaluated
