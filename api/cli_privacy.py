@@ -34,8 +34,8 @@ def scrub(
         "--workers", min=1, help="Detection processes (with --ray: Ray actors). Default: one per core for large "
                                  "files, else 1.")] = None,
     ray: Annotated[Optional[str], typer.Option(
-        "--ray", metavar="ADDRESS", help="Detect on a Ray cluster at ADDRESS (host:port), or 'local' to start one "
-                                         "here. Output and manifest are the same as without it. Overrides the policy's "
+        "--ray", metavar="ADDRESS", help="Detect on a Ray cluster at ADDRESS (host:port), 'local' to start one "
+                                         "here, or 'none' to stay in this process. Output and manifest are the same as without it. Overrides the policy's "
                                          "execution key.")] = None,
 ) -> None:
     """Replace the PII in every record as the policy says, and write a manifest of findings.

@@ -22,7 +22,7 @@ def run(
     finetune: bool = typer.Option(False, "--finetune", help="Fine-tune (LoRA) on the training split first."),
     dp: bool = typer.Option(False, "--dp", help="With --finetune: differentially private fine-tuning (DP-SGD)."),
     canaries: int = typer.Option(0, "--canaries", help="Insert this many canary records to measure exposure.", min=0),
-    ray: str | None = typer.Option(None, "--ray", metavar="ADDRESS", help="Scrub on a Ray cluster at ADDRESS (host:port), or 'local' to start one here; the output is the same. Overrides the policy's execution key."),
+    ray: str | None = typer.Option(None, "--ray", metavar="ADDRESS", help="Scrub on a Ray cluster at ADDRESS (host:port), 'local' to start one here, or 'none' to stay in this process; the output is the same. Overrides the policy's execution key."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="On Ray: actors for the batch stages (default: the policy's execution.workers, else 1)."),
 ) -> None:
     """Scrub, split, synthesize, audit and gate INPUT; release to OUTDIR only if the gate passes.

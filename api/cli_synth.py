@@ -47,7 +47,7 @@ def synth(
     n_gpu_layers: int = typer.Option(None, "--n-gpu-layers", min=-1, help="Layers to offload to a GPU (-1 = all)."),
     summary: Path = typer.Option(None, "--summary", help="Also write the run summary (JSON) here."),
     pii_filter: bool = typer.Option(True, "--pii-filter/--no-pii-filter", help="Reject drafts in which the privacy policy's detectors find PII outside the filled placeholders (retried like other rejections)."),
-    ray: str = typer.Option(None, "--ray", metavar="ADDRESS", help="Generate on a Ray cluster at ADDRESS (host:port), or 'local' to start one here: shards of records on --workers actors, one model each. The same seed gives the same records whatever the number of workers. Overrides the policy's execution key."),
+    ray: str = typer.Option(None, "--ray", metavar="ADDRESS", help="Generate on a Ray cluster at ADDRESS (host:port), 'local' to start one here, or 'none' to stay in this process: shards of records on --workers actors, one model each. The same seed gives the same records whatever the number of workers. Overrides the policy's execution key."),
     workers: int = typer.Option(None, "--workers", min=1, help="On Ray: generation actors (default: the policy's execution.workers, else 1)."),
 ) -> None:
     """Write synthetic records modelled on scrubbed ones, with a local GGUF model.

@@ -39,6 +39,9 @@ LOCAL_OBJECT_STORE_BYTES = 256 * 1024 * 1024
 CONNECT_TIMEOUT_S = 10.0
 
 
+IN_PROCESS = "none"  # `--ray none`: this process, whatever the policy's execution key says
+
+
 class Placement(NamedTuple):
     """Where a batch stage runs: `ray` is a Ray address (None: this process); `workers` its actors
     (without ray: the local process count a command may use, None for its default)."""
@@ -50,7 +53,10 @@ class Placement(NamedTuple):
 def placement(execution: ExecutionPolicy, ray: str | None = None, workers: int | None = None,
               site_address: str | None = None) -> Placement:
     """Resolve where batch work runs: flags beat the policy's `execution`, whose address beats the
-    site's (AIRLOCK_RAY_ADDRESS). A policy without `engine: ray` and no `--ray` stays in this process."""
+    site's (AIRLOCK_RAY_ADDRESS). A policy without `engine: ray` and no `--ray` stays in this process,
+    as does any command given `--ray none` (e.g. to try a policy of the site's on one machine)."""
+    if ray == IN_PROCESS:
+        return Placement(None, workers)
     if ray:
         return Placement(_checked(ray, "--ray"), workers or execution.workers or 1)
     if execution.engine != "ray":

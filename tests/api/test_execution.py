@@ -33,6 +33,8 @@ def test_flags_beat_the_policy_whose_address_beats_the_site():
     assert placement(on_ray, ray="local", workers=2) == ("local", 2)
     assert placement(ExecutionPolicy(), ray="ray://10.0.0.1:10001") == ("ray://10.0.0.1:10001", 1)
     assert placement(ExecutionPolicy(), workers=3) == (None, 3)  # `airlock scrub --workers`: local processes
+    assert placement(on_ray, ray="none", workers=2) == (None, 2)  # `--ray none`: this process, whatever the policy
+    assert placement(ExecutionPolicy(engine="ray"), ray="none") == (None, None)  # no address needed then
 
 
 def test_bad_addresses_outside_the_policy_are_one_line_too():
@@ -100,6 +102,19 @@ def test_an_unreachable_cluster_is_one_line_at_the_cli(data_dir, tmp_path):
     result = CliRunner().invoke(app, ["scrub", str(source), "--ray", UNREACHABLE])
     assert result.exit_code == 2 and result.stderr == f"error: {CANNOT_REACH}\n", result.stderr
     assert not (tmp_path / "in.scrubbed.jsonl").exists()
+
+
+def test_ray_none_keeps_a_command_in_its_process_whatever_the_policy_says(data_dir, tmp_path):
+    from api.cli import app
+
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(as_jsonl(planted_records(3)))
+    policy = write_policy(data_dir, "unreachable", execution={"engine": "ray", "address": UNREACHABLE})
+    refused = CliRunner().invoke(app, ["scrub", str(source), "--policy", str(policy)])
+    assert refused.exit_code == 2 and "cannot reach the Ray cluster" in refused.stderr
+    result = CliRunner().invoke(app, ["scrub", str(source), "--policy", str(policy), "--ray", "none"])
+    assert result.exit_code == 0, result.stderr
+    assert len((tmp_path / "in.scrubbed.jsonl").read_text().splitlines()) == 3
 
 
 def test_a_job_whose_cluster_is_unreachable_fails_with_a_problem_document(app, client, keys, settings):
