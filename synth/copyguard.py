@@ -62,7 +62,7 @@ def _tokens(text: str, tokenize: Callable[[str], list[int]]) -> tuple[list[int],
     inner: list[bool] = []
     at = 0
     for match in [*PLACEHOLDER.finditer(text), None]:
-        prose = text[at:match.start() if match else len(text)]
+        prose = text[at:match.start() if match else len(text)].rstrip()  # a placeholder brings its own space
         if prose.strip():
             piece = tokenize(prose if prose[:1].isspace() or ids else " " + prose)
             ids += piece

@@ -7,6 +7,13 @@ records). Raising them to the 95th percentile of real-vs-real overlap was tried 
 rejected attempts 47% → 29% and discriminator AUC 0.93 → 0.87, but the audit's memorization check
 then found 4 of 40 records (3 sharing a 10-token run unique to one training record); the audit
 controls such runs with the holdout, which synthesis never sees, so the limits stay where they are.
+
+Not built, measured 2026-12-04: keeping the least "synthetic-looking" records (over-generate 200 on
+the dev part of bench/utility.py, score each with a real-vs-synthetic classifier fitted on the other
+half, keep the best 20 per label). Against the training records the discriminator AUC fell 0.84 →
+0.66 with TSTR unchanged (0.80 → 0.81), but against 100 real records the selection never saw it only
+moved 0.92 → 0.875, and a character n-gram discriminator 0.93 → 0.93: the selection fits the audit's
+classifier and the training sample, not the real distribution.
 """
 
 from __future__ import annotations
