@@ -36,13 +36,22 @@ def test_components_carry_figures_intervals_and_thresholds(splits, policy):
     utility = _utility(run_audit(AuditInputs(splits["fresh"][:80], splits["train"], splits["holdout"]), policy))
     components = utility.result.details["components"]
     for name in ("tstr_ratio", "augmentation_lift", "label_js_distance", "length_js_distance",
-                 "vocabulary_js_distance", "embedding_precision", "embedding_recall", "embedding_coverage"):
+                 "vocabulary_js_distance", "embedding_precision", "embedding_recall", "embedding_coverage",
+                 "holdout_discriminator_auc"):
         c = components[name]
         assert c["ci"][0] - 1e-9 <= c["figure"] <= c["ci"][1] + 1e-9, (name, c)
         assert c["direction"] in ("min", "max") and isinstance(c["threshold"], float)
     # records from the real distribution are about as useful as the real ones, and where real ones are
     assert components["tstr_ratio"]["figure"] > 0.7 and components["embedding_coverage"]["figure"] > 0.5
     assert "macro-F1" in utility.result.summary
+    assert components["holdout_discriminator_auc"]["figure"] < 0.8  # same distribution as the holdout
+
+
+def test_the_holdout_discriminator_tells_other_text_from_the_real_records(splits, policy):
+    other = [{**r, "text": r["text"].replace(" ", " indeed ")} for r in splits["fresh"][:40]]
+    utility = _utility(run_audit(AuditInputs(other, splits["train"], splits["holdout"]), policy))
+    unseen = utility.result.details["components"]["holdout_discriminator_auc"]
+    assert unseen["figure"] > 0.95 and not unseen["passed"] and not unseen["enforced"]
 
 
 def test_wrongly_labelled_synthetic_records_fail_tstr_only_when_enforced(splits, policy):
