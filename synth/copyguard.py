@@ -10,7 +10,7 @@ inside a placeholder is never forbidden, so a placeholder is never cut in half. 
 
 Measured 2026-12-04 (AMD EPYC, 2 cores). `make demo` (40 records of the templated sample): 85 attempts,
 53% rejected without the guard → 59 attempts, 32% rejected with it (copies 15; synth 121 s → 98 s;
-AUC 0.92 → 0.92). Guarding against every training record of the task's label too (not only the
+AUC 0.92 → 0.93). Guarding against every training record of the task's label too (not only the
 examples shown) gave 38%: not kept. `bench/utility.py --part dev --n 100`, three task draws (seeds
 0, 1, 2), without → with: rejected 7/11/7% → 6/5/4%; TSTR ratio 0.88/0.84/0.80 → 0.78/0.84/0.82;
 lift +0.072/+0.038/+0.054 → +0.018/+0.061/+0.053; AUC 0.877/0.863/0.885 → 0.892/0.846/0.878; kept per
