@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from privacy.errors import ModelError

@@ -17,9 +17,10 @@ holdout of a classifier trained on synthetic records vs on the training split (T
 (augmentation lift); label, length and vocabulary Jensen–Shannon distances; embedding precision,
 recall, density and coverage (audit/fidelity.py); the discriminator's AUC against the holdout
 (`holdout_discriminator_auc`: real records the synthetic ones were not written from; on BBC News ledes
-a few-shot set read 0.84 against its training records and 0.92 against other real ones). A component fails the check only when the policy
-lists it in `params.enforce` (its estimate is judged, like the discriminator's); otherwise it is
-reported with its verdict, so a site can see where its data falls short before it enforces a floor.
+a few-shot set read 0.84 against its training records and 0.92 against other real ones). A component
+fails the check only when the policy lists it in `params.enforce` (its estimate is judged, like the
+discriminator's); otherwise it is reported with its verdict, so a site can see where its data falls
+short before it enforces a floor.
 """
 
 from __future__ import annotations
