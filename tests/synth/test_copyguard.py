@@ -34,3 +34,36 @@ def test_a_placeholder_is_never_cut_in_half(engine):
     prose = engine.tokenize(" called on Monday because")
     assert guard.blocked([9, 9, *prose[:3]]) == [prose[3]]
     assert guard.blocked(prose[:2]) == []  # shorter than the window
+
+
+def test_bias_and_guard_both_apply_in_one_call(engine):
+    from synth.engine import Sampling
+
+    messages = [{"role": "user", "content": f"Repeat this text exactly, word for word:\n{SOURCE}"}]
+    guard = CopyGuard([SOURCE], engine.tokenize, length=6)
+    refund = engine.tokenize(" refund")[0]
+    for seed in range(3):
+        text = engine.complete(messages, Sampling(max_tokens=60), seed, logit_bias={refund: -100.0}, guard=guard).text
+        assert " refund" not in text and longest_run(text) < 8, text
+
+
+def test_a_job_guards_each_call_with_the_examples_its_prompt_shows(records, engine, short, monkeypatch):
+    from synth.generate import SynthRequest, synthesize
+
+    guards, complete = [], engine.complete
+
+    def recording(*args, **kwargs):  # the real engine still answers every call
+        guards.append(kwargs.get("guard"))
+        return complete(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "complete", recording)
+    texts = [r["text"] for r in records]
+    synthesize(records, SynthRequest(mode="fewshot", n=2, sampling=short, text_fields=["text"]), engine)
+    assert guards and all(g is not None and g.next for g in guards)
+    # every window the guard holds comes from a record the job was given
+    windows = {w for t in texts for w in CopyGuard([t], engine.tokenize).next}
+    assert all(set(g.next) <= windows for g in guards)
+    guards.clear()
+    synthesize(records, SynthRequest(mode="fewshot", n=2, sampling=short, text_fields=["text"], copy_guard_tokens=None),
+               engine)
+    assert guards and all(g is None for g in guards)
