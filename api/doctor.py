@@ -49,7 +49,7 @@ def engine_facts(settings: Settings) -> dict:
     runtime = load_policy(settings.policy).synth.runtime
     facts = {
         "cpu": {**cpu, "digest": feature_digest(cpu)},
-        "build": None if record is None else {k: record.get(k) for k in ("llama_cpp_python", "flavor", "cmake_args")},
+        "build": None if record is None else {k: record.get(k) for k in ("llama_cpp_python", "flavor", "cmake_args", "compiler")},
         "built_for_this_cpu": None if record is None else record.get("cpu_digest") == feature_digest(cpu),
         "missing_features": None if record is None else sorted(set(record.get("requires", [])) - set(cpu["features"])),
         "setup_smoke": (record or {}).get("smoke"),
@@ -84,6 +84,10 @@ def run_smoke(facts: dict, timeout: float = 180):  # noqa: ANN201 - synth.smoke.
     return smoke_test(Path(model), n_gpu_layers=facts["gpu"]["n_gpu_layers"] or -1, timeout=timeout)
 
 
+def _compiler(named) -> str:  # noqa: ANN001 - dict of CC/CXX, "default", or None (an older record)
+    return " ".join(f"{k}={v}" for k, v in named.items()) if isinstance(named, dict) else "the system's default"
+
+
 def render(facts: dict, smoke) -> str:  # noqa: ANN001 - SmokeResult or None
     """The one screen."""
     cpu, build = facts["cpu"], facts["build"]
@@ -97,6 +101,7 @@ def render(facts: dict, smoke) -> str:  # noqa: ANN001 - SmokeResult or None
             else "no, but this CPU has every feature the build uses")
         lines += [f"engine     llama-cpp-python {build['llama_cpp_python']}, {build['flavor']} build",
                   f"flags      {' '.join(build['cmake_args'] or [])}",
+                  f"compiler   {_compiler(build.get('compiler'))}",
                   f"built for  this CPU: {mark}"]
     setup_smoke = facts["setup_smoke"]
     lines.append(f"setup      smoke test {setup_smoke['detail']} ({setup_smoke['at']})" if setup_smoke

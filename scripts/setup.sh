@@ -5,7 +5,10 @@
 # The engine: synth/engine_build.py picks CMake flags for this CPU (never AMX: llama.cpp#20824); the
 # wheel is cached in a folder named after its flags and the CPU's features; `airlock doctor --smoke-only`
 # then loads the model, decodes, chats and emits schema-constrained JSON in a child process. If that
-# fails, setup rebuilds with the portable flag set and tests again; if that fails too, it stops.
+# fails, setup rebuilds with the portable flag set and tests again; if that fails too and the site names
+# its own compilers (CC/CXX), the portable set is built once more with the system's /usr/bin/gcc and
+# /usr/bin/g++ (a CXX wrapper that linked libstdc++ statically made engines that crashed on load);
+# then it stops.
 #   AIRLOCK_ENGINE=auto|tuned|portable   which build to use (default auto: tuned, portable on failure)
 #   CMAKE_ARGS="-DGGML_CUDA=on"          extra flags (GPU); the smoke test then runs on the GPU
 #   AIRLOCK_ENGINE_FAIL_TUNED=1          treat the tuned build as failed (CI exercises the fallback)
@@ -20,7 +23,7 @@ RECORD=.venv/airlock-engine.json
 STAMP=.venv/.airlock-setup
 
 case "$ENGINE" in auto|tuned|portable) ;; *) echo "setup: AIRLOCK_ENGINE must be auto, tuned or portable" >&2; exit 2;; esac
-want=$({ cat pyproject.toml constraints.txt scripts/setup.sh scripts/engine-wheel.sh synth/engine_build.py; echo "$ENGINE|$USER_CMAKE_ARGS|${AIRLOCK_ENGINE_FAIL_TUNED:-}"; } | sha256sum | cut -c1-16)
+want=$({ cat pyproject.toml constraints.txt scripts/setup.sh scripts/engine-wheel.sh synth/engine_build.py; echo "$ENGINE|$USER_CMAKE_ARGS|${AIRLOCK_ENGINE_FAIL_TUNED:-}|${CC:-}|${CXX:-}"; } | sha256sum | cut -c1-16)
 cpu=$("$PYTHON" synth/engine_build.py digest)
 
 engine_ok() {  # the recorded engine was built for this CPU and passed its smoke test here
@@ -49,6 +52,13 @@ use_engine() {  # installs flavor $1 into .venv and smoke-tests it; the result l
   .venv/bin/airlock doctor --smoke-only --record
 }
 
+system_compilers_engine() {  # the portable build again, by /usr/bin's compilers, when the site named others
+  [ -n "${CC:-}${CXX:-}" ] && [ -x /usr/bin/gcc ] && [ -x /usr/bin/g++ ] || return 1
+  [ "${CC:-}" != /usr/bin/gcc ] || [ "${CXX:-}" != /usr/bin/g++ ] || return 1
+  echo "setup: the portable engine built by CC=${CC:-} CXX=${CXX:-} failed its smoke test; building it with /usr/bin/gcc and /usr/bin/g++…" >&2
+  CC=/usr/bin/gcc CXX=/usr/bin/g++ use_engine portable
+}
+
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip wheel
 first=tuned; [ "$ENGINE" = portable ] && first=portable
@@ -65,7 +75,7 @@ if ! use_engine "$first"; then
     exit 1
   fi
   echo "setup: the tuned engine failed its smoke test; switching to the portable build (built once if not cached)…" >&2
-  if ! use_engine portable; then
+  if ! use_engine portable && ! system_compilers_engine; then
     echo "setup: the llama.cpp engine fails its smoke test here even in the portable build; run .venv/bin/airlock doctor and attach its output to a ticket" >&2
     exit 1
   fi

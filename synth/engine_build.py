@@ -105,16 +105,26 @@ def flags_digest(flags: list[str]) -> str:
     return hashlib.sha256(" ".join(flags).encode()).hexdigest()[:12]
 
 
-def cache_dir(root: Path, version: str, flags: list[str], info: dict) -> Path:
-    """The wheel cache folder for one (version, flags, CPU features) triple."""
-    return root / f"llama-cpp-python-{version}-{flags_digest(flags)}-cpu{feature_digest(info)}"
+def compiler(env: dict | None = None) -> dict:
+    """The site's own compilers (CC, CXX) when it names any; {} when the build uses the default ones.
+    Seen on an Ubuntu 24.04 image whose CXX wrapper links libstdc++ statically into every library:
+    each build of 0.3.36 it made crashed loading the tokenizer; /usr/bin/g++ built one that ran."""
+    env = os.environ if env is None else env
+    return {name: env[name] for name in ("CC", "CXX") if env.get(name)}
+
+
+def cache_dir(root: Path, version: str, flags: list[str], info: dict, compilers: dict | None = None) -> Path:
+    """The wheel cache folder for one (version, flags, CPU features) triple — and the compilers, when
+    the site names its own."""
+    keyed = flags + [f"{name}={path}" for name, path in sorted((compilers or {}).items())]
+    return root / f"llama-cpp-python-{version}-{flags_digest(keyed)}-cpu{feature_digest(info)}"
 
 
 def describe(flavor: str, flags: list[str], info: dict, version: str) -> dict:
     """What setup records next to the wheel and in the virtualenv, for `airlock doctor`."""
     return {"llama_cpp_python": version, "flavor": flavor, "cmake_args": flags, "cpu": info,
             "cpu_digest": feature_digest(info), "requires": required_features(flags),
-            "known_bad_disabled": sorted(KNOWN_BAD)}
+            "known_bad_disabled": sorted(KNOWN_BAD), "compiler": compiler() or "default"}
 
 
 def _read(path: str) -> str:
@@ -134,7 +144,7 @@ def main(argv: list[str]) -> int:
     elif command == "digest":
         print(feature_digest(info))
     elif command == "cache-dir":
-        print(cache_dir(Path(argv[2]), version, flags, info))
+        print(cache_dir(Path(argv[2]), version, flags, info, compiler()))
     elif command == "describe":
         print(json.dumps(describe(flavor, flags, info, version), indent=2))
     else:

@@ -54,6 +54,19 @@ def test_the_wheel_cache_is_keyed_by_flags_and_cpu_features(tmp_path):
     assert feature_digest(spr) in cache_dir(tmp_path, "0.3.36", flags, spr).name
 
 
+def test_a_site_compiler_gets_its_own_wheel_and_the_default_keeps_the_old_key(tmp_path):
+    from synth.engine_build import compiler
+
+    spr = {**cpu_info(SAPPHIRE_RAPIDS), "arch": "x86_64"}
+    flags = build_flags(spr, "portable")
+    assert compiler({"PATH": "/usr/bin", "CC": ""}) == {}
+    site = compiler({"CC": "/opt/gcc/bin/gcc", "CXX": "/opt/gcc/bin/g++"})
+    system = {"CC": "/usr/bin/gcc", "CXX": "/usr/bin/g++"}
+    assert cache_dir(tmp_path, "0.3.36", flags, spr, {}) == cache_dir(tmp_path, "0.3.36", flags, spr)
+    keys = {cache_dir(tmp_path, "0.3.36", flags, spr, c) for c in ({}, site, system)}
+    assert len(keys) == 3  # a wheel one compiler built is never reused for another
+
+
 def test_a_crashing_child_is_a_result_not_a_crash():
     outcome = run_child([sys.executable, "-c", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"], timeout=30)
     assert outcome.signal_name == "SIGSEGV" and outcome.describe() == "crashed with SIGSEGV"
@@ -80,7 +93,7 @@ def test_doctor_reports_build_cpu_smoke_threads_gpu_and_models():
 
     out = CliRunner().invoke(app, ["doctor"])
     assert out.exit_code == 0, out.output
-    for heading in ("cpu ", "features ", "engine ", "flags ", "threads ", "gpu ", "models ", "smoke "):
+    for heading in ("cpu ", "features ", "engine ", "flags ", "compiler ", "threads ", "gpu ", "models ", "smoke "):
         assert any(line.startswith(heading) for line in out.output.splitlines()), (heading, out.output)
     assert "smoke      passed" in out.output and "GGML_AMX_INT8=OFF" in out.output
     facts = json.loads(CliRunner().invoke(app, ["doctor", "--json"]).output)
