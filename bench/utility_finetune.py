@@ -16,32 +16,34 @@ import sys
 import time
 from pathlib import Path
 
-# path → ε (None: LoRA without differential privacy)
-FINETUNE_PATHS = {"lora": None, "dp8": 8.0, "dp4": 4.0}
+# path → ε (None: LoRA without differential privacy). `lora-nohints`: LoRA trained without the keyword
+# in its requests and generating without keyword steering (the LoRA path before 2026-12-04), an ablation.
+FINETUNE_PATHS = {"lora": None, "lora-nohints": None, "dp8": 8.0, "dp4": 4.0}
 EPOCHS = 3  # the issue's protocol: "3 epochs on the 100 scrubbed records"
 BASE_MODEL = "smollm2-135m-instruct"
 
 
-def _name(train: list[dict], path: str, seed: int) -> str:
+def _name(train: list[dict], path: str, seed: int, epochs: int = EPOCHS) -> str:
     digest = hashlib.sha256(json.dumps([r["id"] for r in train]).encode()).hexdigest()[:12]
-    return f"bench-{path}-{digest}-s{seed}"
+    return f"bench-{path}-{digest}-s{seed}" + ("-hints" if path == "lora" else "") + (f"-e{epochs}" if epochs != EPOCHS else "")
 
 
-def finetuned_model(train: list[dict], path: str, seed: int, threads: int, store_dir: Path):
-    """(ModelInfo, training CPU seconds, ε spent or None) for one fine-tuned path."""
+def finetuned_model(train: list[dict], path: str, seed: int, threads: int, store_dir: Path, epochs: int = EPOCHS):
+    """(ModelInfo, training CPU seconds, ε spent or None) for one fine-tuned path (`epochs`: an ablation)."""
     from api.settings import Settings
     from synth.finetune import FinetuneConfig, finetune
     from synth.store import ModelStore
 
-    store, name = ModelStore(store_dir), _name(train, path, seed)
+    store, name = ModelStore(store_dir), _name(train, path, seed, epochs)
     ledger = Path(store_dir) / f"{name}.json"
     known = {m.name: m for m in store.list()}
     if name in known and ledger.exists():
         saved = json.loads(ledger.read_text())
         return known[name], saved["cpu_seconds"], saved["epsilon"]
     epsilon = FINETUNE_PATHS[path]
-    config = FinetuneConfig(dp=epsilon is not None, epsilon=epsilon or 8.0, epochs=EPOCHS, seed=seed,
-                            text_fields=["text"], label_field="label", noun="news article", threads=threads)
+    config = FinetuneConfig(dp=epsilon is not None, epsilon=epsilon or 8.0, epochs=epochs, seed=seed,
+                            text_fields=["text"], label_field="label", noun="news article", threads=threads,
+                            hints=path != "lora-nohints")
     base = ModelStore(Settings().models_dir).get(BASE_MODEL)
     started = time.process_time()
 

@@ -140,7 +140,7 @@ def synthesize(
     types, so both count alike)."""
     mode = get_mode(request.mode)
     require_scrubbed(records)
-    ctx = build_context(records, request, mode)
+    ctx = build_context(records, request, mode, steer_without_examples=trained_with_hints(engine))
     tasks = mode.plan(ctx)
     run = _Run(ctx, mode, engine, source_values, pii_detector, pii_ignore)
     started = time.perf_counter()
@@ -154,6 +154,12 @@ def synthesize(
                 progress(done, len(tasks))
     out.sort(key=lambda r: r["_provenance"]["slot"])
     return SynthResult(out, _summary(run, request, mode, engine, len(out), time.perf_counter() - started))
+
+
+def trained_with_hints(engine: Engine) -> bool:
+    """Was the engine's model fine-tuned on requests that name a keyword (synth/finetune/data.py)?"""
+    model = getattr(engine, "model", None)
+    return bool(getattr(model, "provenance", None) and model.provenance.get("prompt_format", {}).get("hints"))
 
 
 class _Run:
@@ -305,8 +311,12 @@ def _repaired(draft: Draft, free_fields: list[str], detector: PiiDetector | None
     return Draft(body, [fix(t, True) for t in draft.texts])
 
 
-def build_context(records: list[dict], request: SynthRequest, mode: Mode) -> SynthContext:
-    """What every draft of a request shares: the dataset view, schema, nouns, seeded plan and samplers."""
+def build_context(
+    records: list[dict], request: SynthRequest, mode: Mode, steer_without_examples: bool = False
+) -> SynthContext:
+    """What every draft of a request shares: the dataset view, schema, nouns, seeded plan and samplers.
+    Keywords steer prompts with examples, and prompts without any when `steer_without_examples` (a
+    model fine-tuned on keyword requests, synth/finetune/data.py)."""
     view = describe(records, request.text_fields, request.label_field, request.id_field, request.noun)
     if request.schema is not None and not mode.structured_output:
         raise BadInput(f"--schema does not apply to {mode.name} mode (it writes free text)")
@@ -317,7 +327,7 @@ def build_context(records: list[dict], request: SynthRequest, mode: Mode) -> Syn
     nouns = sorted({view.noun_for(view.conditions(r)) for r in records})
     what = " and ".join(nouns) + (" records" if nouns != ["record"] else "s")
     rng = random.Random(derive_seed(request.seed, "plan"))
-    keywords = _keywords(view) if request.steer and request.k > 0 else None
+    keywords = keyword_sampler(view) if request.steer and (request.k > 0 or steer_without_examples) else None
     lengths = _lengths(view) if request.shape_length and schema is None else None
     return SynthContext(request, view, rng, ExampleRotation(request.k, rng), schema is not None, schema, fields, what,
                         keywords, lengths)
@@ -327,7 +337,7 @@ def _lengths(view: DatasetView) -> LengthSampler:
     return LengthSampler(view.texts(), [condition_key(view.conditions(r)) for r in view.records])
 
 
-def _keywords(view: DatasetView) -> KeywordSampler:
+def keyword_sampler(view: DatasetView) -> KeywordSampler:
     return KeywordSampler(view.texts(), [condition_key(view.conditions(r)) for r in view.records])
 
 

@@ -37,6 +37,9 @@ class FinetuneConfig(BaseModel):
     label_field: str | None = None
     id_field: str = "id"
     noun: str = "record"
+    # Each request names the record's own keyword, and generation steers by keywords drawn from the
+    # real records (synth/finetune/data.py). Never under DP: the keyword list is read from all records.
+    hints: bool = True
     checkpoint_dir: Path | None = None  # None: no checkpoints, no resume
     checkpoint_every: int = Field(10, ge=1)
     restart: bool = False  # discard a checkpoint of a different run instead of refusing

@@ -40,25 +40,32 @@ def render_examples(
     id_field: str = "id",
     noun: str = "record",
     prompt_format: dict | None = None,
+    hints: bool = False,
 ) -> tuple[list[Example], dict]:
     """One example per record, and the prompt format (for provenance and for the generator).
 
     With `prompt_format` (a fine-tuned model's, from its provenance), records are rendered exactly
     as that model was trained, whatever fields and nouns these particular records would suggest.
+    With `hints`, each request names the record's own most characteristic keyword (synth/steer.py,
+    read from these records), as a steered few-shot request does: the model learns to write about
+    the word it is given, and generation draws one per record from the real records' keywords.
     """
-    from synth.generate import SynthRequest, build_context
+    from synth.generate import SynthRequest, build_context, keyword_sampler
     from synth.modes import Task, get_mode
     from synth.modes.common import answer_text, fewshot_messages
+    from synth.steer import condition_key
 
     mode = get_mode("fewshot")
     if prompt_format:
         text_fields = prompt_format["text_fields"]
         id_field, noun = prompt_format.get("id_field", id_field), prompt_format.get("noun", noun)
+        hints = prompt_format.get("hints", False)
     request = SynthRequest(mode=mode.name, text_fields=text_fields, label_field=label_field, id_field=id_field, noun=noun)
     ctx = build_context(records, request, mode)
     if prompt_format:
         view = replace(ctx.view, text_fields=prompt_format["text_fields"], condition_fields=prompt_format["condition_fields"])
         ctx = replace(ctx, view=view, what=prompt_format["what"], structured=prompt_format["structured"], fields=prompt_format["fields"])
+    keywords = keyword_sampler(ctx.view) if hints else None
     examples = []
     for number, record in enumerate(records, 1):
         conditions = ctx.view.conditions(record)
@@ -68,7 +75,9 @@ def render_examples(
             raise BadInput(f"record {number}: text field {ctx.view.text_fields[0]!r} is missing") from None
         if not isinstance(answer, str) or not answer.strip():
             raise BadInput(f"record {number}: nothing to train on (empty text)")
-        examples.append(Example(number, fewshot_messages(ctx, Task(0, conditions, [])), answer))
+        hint = keywords.of_text(answer, condition_key(conditions)) if keywords else None
+        data = {"hint": hint} if hint else {}
+        examples.append(Example(number, fewshot_messages(ctx, Task(0, conditions, [], data)), answer))
     used_format = {
         "templates": mode.template_version,
         "what": ctx.what,
@@ -79,6 +88,7 @@ def render_examples(
         "structured": ctx.structured,
         "fields": ctx.fields,
         "examples_in_prompt": 0,
+        "hints": bool(hints),
     }
     return examples, used_format
 

@@ -46,7 +46,8 @@ def finetune(
         raise BadInput("no training records")
     require_scrubbed(records)
     examples, prompt_format = render_examples(
-        records, config.text_fields, config.label_field, config.id_field, config.noun
+        records, config.text_fields, config.label_field, config.id_field, config.noun,
+        hints=config.hints and not config.dp,
     )
     keep, unit = (
         privacy_units(records, config.privacy_unit, config.id_field, config.seed)

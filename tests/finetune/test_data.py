@@ -56,3 +56,51 @@ def test_dataset_fingerprint_ignores_order_but_not_content():
     records = tickets(5, 1)
     assert dataset_fingerprint(records) == dataset_fingerprint(records[::-1])
     assert dataset_fingerprint(records) != dataset_fingerprint(records[:4])
+
+
+def _hinted_records() -> list[dict]:
+    texts = {"billing": "The invoice for <DATE_1> was charged twice to the card.",
+             "access": "The password reset link expired before the login worked."}
+    return [{"id": f"H{i}", "label": label, "text": texts[label]}
+            for i, label in enumerate(["billing", "access"] * 4)]
+
+
+def test_hinted_requests_name_a_word_of_the_records_own_text_and_the_format_keeps_them():
+    import re
+
+    from synth.finetune.data import render_examples
+
+    records = _hinted_records()
+    plain, plain_format = render_examples(records, label_field="label")
+    assert plain_format["hints"] is False and not any("mentions" in e.messages[-1]["content"] for e in plain)
+    hinted, hinted_format = render_examples(records, label_field="label", hints=True)
+    assert hinted_format["hints"] is True
+    for example in hinted:
+        asked = re.search(r'mentions "([a-z-]+)"', example.messages[-1]["content"])
+        assert asked and asked.group(1) in example.answer.lower()
+    again, _ = render_examples(records, prompt_format=hinted_format)  # how the audit re-renders them
+    assert [e.messages for e in again] == [e.messages for e in hinted]
+
+
+def test_generation_steers_a_model_trained_on_hinted_requests_without_examples(base):
+    from dataclasses import replace
+
+    from synth.engine import Engine, RuntimeSettings
+    from synth.generate import SynthRequest, build_context, trained_with_hints
+    from synth.modes import get_mode
+
+    records, mode = _hinted_records(), get_mode("classify")
+    request = SynthRequest(mode="classify", n=6, k=0, label_field="label")
+    hinted = replace(base, provenance={**base.provenance, "prompt_format": {"hints": True}})
+    for model, steered in ((base, False), (hinted, True)):
+        engine = Engine(model, RuntimeSettings(n_ctx=256))
+        assert trained_with_hints(engine) is steered
+        tasks = mode.plan(build_context(records, request, mode, steer_without_examples=trained_with_hints(engine)))
+        engine.close()
+        own_words = {t.conditions["label"]: next(r["text"] for r in records if r["label"] == t.conditions["label"])
+                     for t in tasks}
+        hints = [t.data.get("hint") for t in tasks]
+        if steered:
+            assert all(h and h in own_words[t.conditions["label"]].lower() for h, t in zip(hints, tasks))
+        else:
+            assert hints == [None] * len(tasks)

@@ -151,6 +151,7 @@ def test_provenance_records_the_guarantee_and_the_data(dp_run, base, splits):
     assert prov["noise_source"].startswith("os.urandom") and "seeded" not in prov["guarantee"]
     assert prov["dataset_size"] == len(splits["train"])
     assert prov["dataset_fingerprint"] == dataset_fingerprint(splits["train"])
+    assert prov["prompt_format"]["hints"] is False  # keywords are read from all records: never under DP
 
 
 def test_exported_gguf_keeps_the_base_metadata_and_runs_in_llama_cpp(dp_run, overfit_model, base, splits):
