@@ -7,7 +7,7 @@
 # then loads the model, decodes, chats and emits schema-constrained JSON in a child process. If that
 # fails, setup rebuilds with the portable flag set and tests again; if that fails too and the site names
 # its own compilers (CC/CXX), the portable set is built once more with the system's /usr/bin/gcc and
-# /usr/bin/g++ (a CXX wrapper that linked libstdc++ statically made engines that crashed on load);
+# /usr/bin/g++ (seen: a site's CXX wrapper made engines that crashed loading the tokenizer);
 # then it stops.
 #   AIRLOCK_ENGINE=auto|tuned|portable   which build to use (default auto: tuned, portable on failure)
 #   CMAKE_ARGS="-DGGML_CUDA=on"          extra flags (GPU); the smoke test then runs on the GPU

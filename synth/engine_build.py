@@ -107,8 +107,8 @@ def flags_digest(flags: list[str]) -> str:
 
 def compiler(env: dict | None = None) -> dict:
     """The site's own compilers (CC, CXX) when it names any; {} when the build uses the default ones.
-    Seen on an Ubuntu 24.04 image whose CXX wrapper links libstdc++ statically into every library:
-    each build of 0.3.36 it made crashed loading the tokenizer; /usr/bin/g++ built one that ran."""
+    Seen on an Ubuntu 24.04 image whose CXX wrapper left libstdc++ out of every library's dependencies:
+    each CPU build of 0.3.36 it made crashed loading the tokenizer; /usr/bin/g++ built one that ran."""
     env = os.environ if env is None else env
     return {name: env[name] for name in ("CC", "CXX") if env.get(name)}
 
