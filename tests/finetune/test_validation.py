@@ -192,6 +192,7 @@ def test_cli_reports_a_model_without_dp_as_such(overfit_model):
     assert "registered tiny-overfit" in overfit_model["output"]
     assert "WITHOUT differential privacy" in overfit_model["output"]
     assert overfit_model["model"].provenance["differential_privacy"] is False
+    assert overfit_model["model"].provenance["prompt_format"]["hints"] is True  # keyword requests, without DP
 
 
 def _seed_forms(draw: bytes) -> list[bytes]:
