@@ -58,6 +58,9 @@ def render_examples(
     With `hints`, each request names the record's own most characteristic keyword (synth/steer.py,
     read from these records), as a steered few-shot request does: the model learns to write about
     the word it is given, and generation draws one per record from the real records' keywords.
+    Re-rendered from a `prompt_format`, the keywords are read from the records given: the model-level
+    audit passes members and non-members together, so both get their hints from one list (a member's
+    hint can differ from the one it was trained with when the two lists rank words differently).
     """
     from synth.generate import SynthRequest, build_context, keyword_sampler
     from synth.modes import Task, get_mode
