@@ -95,16 +95,22 @@ def write_gguf(changed: dict, base: ModelInfo, target: Path, provenance: dict) -
 
 
 def check_generates(path: Path) -> None:
-    """Load the written file in llama.cpp and have it answer a request: ModelError if it cannot."""
+    """Load the written file in llama.cpp and have it answer a request: ModelError if it cannot.
+
+    The answer may be the end of the turn at once (a model fine-tuned on requests of another shape can
+    choose to stop on a bare "write one record"): what must hold is that the request yields finite,
+    non-constant scores for the next token — a broken export gives NaNs or a flat row."""
     import llama_cpp
 
     try:
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=128, n_threads=1, n_threads_batch=1, verbose=False)
+        llm = llama_cpp.Llama(model_path=str(path), n_ctx=128, n_threads=1, n_threads_batch=1, logits_all=True,
+                              verbose=False)
         out = llm.create_chat_completion(
             [{"role": "user", "content": "Write one new record."}], max_tokens=8, temperature=0.0, seed=0
         )
+        first = np.array(llm.scores[out["usage"]["prompt_tokens"] - 1], dtype=np.float64)
         llm.close()
     except (ValueError, RuntimeError, OSError):
         raise ModelError("the exported GGUF does not load in llama.cpp; nothing was registered") from None
-    if out["usage"]["completion_tokens"] < 1:
+    if not (np.isfinite(first).all() and first.std() > 0):
         raise ModelError("the exported GGUF loads in llama.cpp but generates nothing; nothing was registered")

@@ -115,3 +115,21 @@ def test_cli_refusal_is_one_line_and_exit_2(data_dir, tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().startswith("error: δ=0.5 is not below 1/n")
     assert "Traceback" not in result.output
+
+
+def test_an_export_that_cannot_score_the_next_token_is_refused(setup, tmp_path):
+    import shutil
+
+    import gguf
+
+    from synth.finetune.export import check_generates
+
+    _, base = setup
+    check_generates(base.path)  # the base model answers
+    broken = tmp_path / "flat.gguf"
+    shutil.copyfile(base.path, broken)
+    reader = gguf.GGUFReader(str(broken), "r+")
+    next(t for t in reader.tensors if t.name == "output_norm.weight").data[:] = 0  # every logit becomes 0
+    del reader
+    with pytest.raises(ModelError, match="generates nothing"):
+        check_generates(broken)
