@@ -18,6 +18,7 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 from privacy.gazetteers import places
 from privacy.recognizers import register
 from privacy.recognizers.ner import LABEL_WORDS
+from privacy.recognizers.postcode import YEAR_IN_PROSE
 from privacy.recognizers.street_address import STREET_SUFFIXES, STREET_WORDS_ABROAD
 from privacy.recognizers.uncased_name import common_words
 
@@ -36,6 +37,7 @@ _WORD = regex.compile(r"[^\W\d_][\w'’.-]*(?<![.-])")
 _SENTENCE = regex.compile(r"[$€£%]|\b(?:the|of|for|to|in|on|about|within|days|weeks|hours|is|are|was|with|and|or)\s+[a-z]{2,}\b")
 _FIELD_LABEL = regex.compile(r"^[^\W\d_][\w ]{1,20}:[ \t]*")  # "ADDR: Strømberget 07", "customer: 221 Jan Smuts"
 _PROSE_LEAD = regex.compile(r"^.*\b(?:at|is|to|in|on|still|now|address)[ \t]+(?=\S)")
+_YEAR = regex.compile(YEAR_IN_PROSE)  # "the 1981 Brixton riots": a year, though a town follows
 _AGE = regex.compile(r"(?i)\b\d{1,3}[- ](?:years?|months?|weeks?|days?)[- ]old\b")  # "57-year-old" is no street
 _LOWER_WORD = regex.compile(r"\b[a-z]{3,}\b")
 _LABEL_START = regex.compile(r"(?i)^(?:tel|phone|fax|mobile|contact|weight|invoice|booking|order|amount|ref|id|vat)\b")
@@ -144,7 +146,8 @@ class AddressBlockRecognizer(LocalRecognizer):
         return found
 
     def _postcodes(self, part: _Part) -> list[tuple[int, int, str]]:
-        return [(m.start(), m.end(), m.group()) for m in _POSTCODE.finditer(part.text)]
+        return [(m.start(), m.end(), m.group()) for m in _POSTCODE.finditer(part.text)
+                if not _YEAR.match(part.text, m.start())]
 
     def _result(self, entity: str, start: int, end: int) -> RecognizerResult:
         return RecognizerResult(entity, start, end, self.SCORE,

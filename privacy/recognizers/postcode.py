@@ -16,15 +16,22 @@ _US_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA
 _NOT_A_LABEL = (r"(?!(?i:invoice|booking|order|ticket|ref|no|nr|id|case|claim|account|acct|policy|member|customer"
                 r"|room|reference|confirmation|receipt|file)\b)")
 
+# A four-digit year (1800-2099) right after an article, a capitalised "In" or a month: a date in prose
+# ("the 1981 Brixton riots", "a 1988 Golden Globe", "In 2004 Apple sold", "March 2006"), where an
+# address never puts its postcode.
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+YEAR_IN_PROSE = rf"(?:1[89]|20)\d\d\b(?<=\b(?:[Tt]he|[Aa]n?|In|{_MONTHS})[ \t]\d{{4}})"
+_NOT_A_YEAR = rf"(?!{YEAR_IN_PROSE})"
+
 PATTERNS = [
     Pattern("us_zip_after_state", rf"\b(?:{_US_STATES})\.?,?\s{{1,2}}(?P<value>\d{{5}}(?:-\d{{4}})?)\b", 0.7),
     Pattern("zip_plus_four", r"\b\d{5}-\d{4}\b", 0.5),
     Pattern("uk_postcode", r"\b(?:[A-Z]{1,2}\d[A-Z\d]?|GIR)\s?\d[A-Z]{2}\b", 0.6),
     Pattern("canada_postcode", r"\b[ABCEGHJ-NPRSTVXY]\d[A-Z]\s?\d[A-Z]\d\b", 0.6),
     Pattern("dutch_postcode", r"\b\d{4}\s?[A-Z]{2}\b(?=\s+[A-Z][a-z])", 0.5),
-    # 10115 Berlin, 75008 Paris, 28013 Madrid, D-10115 Berlin
+    # 10115 Berlin, 75008 Paris, 28013 Madrid, D-10115 Berlin; not a year in prose
     Pattern("digits_before_town",
-            r"\b(?:[A-Z]-)?\d{4,5}(?=[ \t]+(?!(?:The|This|It|I|We|My|Please|Thanks|Our|You|Your|He|She|They)\b)"
+            rf"\b{_NOT_A_YEAR}(?:[A-Z]-)?\d{{4,5}}(?=[ \t]+(?!(?:The|This|It|I|We|My|Please|Thanks|Our|You|Your|He|She|They)\b)"
             r"[A-ZÄÖÜÉ][a-zäöüßéèàç]+)", 0.45),
     # Indian PIN after a town: Hosur, 722248
     Pattern("pin_after_town", rf"\b{_NOT_A_LABEL}[A-Z][\w'-]+,?[ \t]+(?P<value>\d{{6}})\b", 0.45),

@@ -82,6 +82,22 @@ def test_no_false_positives_on_labels_and_everyday_words(analyzer, default_polic
     assert found(analyzer, default_policy, text) == []
 
 
+@pytest.mark.parametrize("text, year", [
+    ("Lord Scarman, who led the inquiry into the 1981 Brixton riots, has died.", "1981"),
+    ("The 2005 Consumer Electronics Show opened with new gadgets.", "2005"),
+    ("In 2004 Apple sold ten million music players.", "2004"),
+    ("The film earned her a 1988 Golden Globe nomination.", "1988"),
+    ("It made its debut in Toronto in March 2006 Saturday night.", "2006"),
+])
+def test_a_year_in_prose_is_not_a_postcode(analyzer, default_policy, text, year):
+    start = text.index(year)
+    assert not [r for r in detect(analyzer, text, default_policy)
+                if r.entity_type == "ZIP_CODE" and r.start <= start < r.end]
+    # the same digits in an address are still a postcode
+    address = f"Send it to {year} Antwerpen, please."
+    assert ("ZIP_CODE", year) in found(analyzer, default_policy, address)
+
+
 def test_results_name_their_detector_and_do_not_overlap(analyzer, default_policy):
     text = ("Hi, this is Maria Garcia from Acme Holdings LLC. Call 593.964.3900x84745 or write to "
             "12 Baker Street, London NW1 6XE. MRN 4455667, DOB 03/04/1985, maria@example.com.")
