@@ -35,13 +35,18 @@ class RuntimeSettings(BaseModel):
 
 
 class Sampling(BaseModel):
-    """Sampling settings; recorded in every record's provenance."""
+    """Sampling settings; recorded in every record's provenance.
+
+    Defaults: min-p sampling at temperature 1 (Nguyen et al. 2024), top-k and top-p off: the model's
+    own distribution, cut only below a tenth of its top token's probability. On four dev draws of
+    bench/utility.py it raised the TSTR ratio from 0.81 to 0.86 on average (0.70 → 0.84 on the worst
+    draw) against temperature 0.7 with top-k 40, top-p 0.9 and min-p 0.05, at the same AUC."""
 
     model_config = ConfigDict(extra="forbid")
-    temperature: float = Field(0.7, ge=0, le=2)
-    top_k: int = Field(40, ge=0)
-    top_p: float = Field(0.9, gt=0, le=1)
-    min_p: float = Field(0.05, ge=0, le=1)
+    temperature: float = Field(1.0, ge=0, le=2)
+    top_k: int = Field(0, ge=0)  # 0: off
+    top_p: float = Field(1.0, gt=0, le=1)
+    min_p: float = Field(0.1, ge=0, le=1)
     repeat_penalty: float = Field(1.1, ge=1, le=2)
     max_tokens: int = Field(96, ge=1, le=4096)
 
