@@ -158,3 +158,24 @@ def test_the_attempt_budget_bounds_a_job_and_says_what_is_missing(records, engin
     assert s["attempts"] <= s["attempt_budget"] == 3
     assert s["generated"] + s["missing"] == 3 and sum(s["missing_reasons"].values()) == s["missing"]
     assert s["rejection_rate"] == round(sum(s["rejected"].values()) / s["attempts"], 3)
+
+
+def test_the_sample_policy_writes_with_its_own_sampler(records, engine):
+    """The bundled sample names a cooler sampler than the default (data/sample/policy.yaml): every record
+    is written with it (a retry only raises the temperature), not with the default."""
+    from pathlib import Path
+
+    from api.policy import load_policy
+    from synth.engine import Sampling
+
+    policy = load_policy(Path(__file__).parents[2] / "data" / "sample" / "policy.yaml")
+    named = policy.synth.sampling.model_dump()
+    assert named != Sampling().model_dump()
+    request = policy.synth.request(mode="fewshot", n=2, seed=5, k=2, label_field="label", text_fields=["text"])
+    result = until_delivered(request, records, engine)
+    assert result.records, result.summary
+    for record in result.records:
+        used = record["_provenance"]["sampling"]
+        assert {k: v for k, v in used.items() if k != "temperature"} == {k: v for k, v in named.items() if k != "temperature"}
+        assert used["temperature"] >= named["temperature"]
+        assert record["_provenance"]["attempt"] > 0 or used["temperature"] == named["temperature"]
