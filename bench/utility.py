@@ -24,6 +24,8 @@ Fine-tuned paths (`--path lora|dp8|dp4`, bench/utility_finetune.py): label-condi
 at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, as `airlock run --finetune [--dp]`
 trains), then generation with no source examples in the prompt; training CPU time and ε are printed.
 LoRA's requests name a keyword (synth/finetune/data.py); `--path lora-nohints` is LoRA without them.
+On the dev part, `--epochs N` and `--train-set FIELD=JSON` (a FinetuneConfig field, e.g.
+`--train-set batch_size=25`) train an ablation under its own name in the bench store.
 
 Another model (`--model NAME|FILE.gguf`): the few-shot paths run on a model of the site's store, or on a
 GGUF file registered into a bench-only store (under `--cache`, or a temporary directory) — e.g. to see
@@ -255,7 +257,7 @@ def finetuned_for(train: list[dict], path: str, args) -> tuple:
         model = chosen_model(args)
         return model, (f"model {model.name}" if model else "")
     store = (args.cache or Path(tempfile.mkdtemp(prefix="airlock-bench-"))) / "models"
-    model, cpu, epsilon = finetuned_model(train, path, args.seed, args.threads, store, args.epochs)
+    model, cpu, epsilon = finetuned_model(train, path, args.seed, args.threads, store, args.epochs, args.train_settings)
     return model, f"training {cpu:.0f} CPU s" + (f", ε spent {epsilon}" if epsilon is not None else ", no DP")
 
 
@@ -270,13 +272,17 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
                         help="override a SynthRequest field for an ablation, e.g. --set dedupe=false (dev part only)")
     parser.add_argument("--epochs", type=int, default=3, help="fine-tuned paths: training epochs (dev part only; default 3)")
+    parser.add_argument("--train-set", action="append", default=[], metavar="FIELD=JSON",
+                        help="fine-tuned paths: override a FinetuneConfig field, e.g. --train-set batch_size=25 (dev part only)")
     parser.add_argument("--save", type=Path, help="write records and figures as JSON here")
     parser.add_argument("--cache", type=Path, help="keep scrubbed records here between runs (a bench-only key)")
     parser.add_argument("--model", help="few-shot paths on this model: a name in the store or a GGUF file")
     args = parser.parse_args()
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
-    if (overrides or args.epochs != 3) and args.part == "heldout":
-        parser.error("--set and --epochs are for ablations on the dev part; the held-out part is scored with the defaults")
+    args.train_settings = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.train_set)}
+    if (overrides or args.train_settings or args.epochs != 3) and args.part == "heldout":
+        parser.error("--set, --train-set and --epochs are for ablations on the dev part; the held-out part is scored "
+                     "with the defaults")
     train_raw, test_raw = draw_task(load_corpus(), args.part, args.seed)
     scrubbing = Scrubbing(args.cache)
     train, test = scrubbing.scrub_cached(train_raw), scrubbing.scrub_cached(test_raw)

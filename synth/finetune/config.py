@@ -7,6 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The projections of a Llama-style block a LoRA adapter can sit on.
+LoraModule = Literal["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+LORA_MODULES: tuple[str, ...] = LoraModule.__args__
+
 
 class FinetuneConfig(BaseModel):
     """LoRA fine-tuning of a GGUF base model, with differential privacy when `dp` is set.
@@ -28,6 +32,7 @@ class FinetuneConfig(BaseModel):
     learning_rate: float = Field(2e-3, gt=0, le=1)
     lora_r: int = Field(8, ge=1, le=256)
     lora_alpha: float | None = Field(None, gt=0)  # None: 2 × lora_r
+    lora_targets: list[LoraModule] | None = Field(None, min_length=1)  # None: every projection
     max_length: int = Field(128, ge=16, le=8192)
     seed: int = 0
     # Which record field names the person a record is about; records of one person then count
@@ -52,3 +57,7 @@ class FinetuneConfig(BaseModel):
     @property
     def alpha(self) -> float:
         return self.lora_alpha or 2.0 * self.lora_r
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return tuple(self.lora_targets or LORA_MODULES)

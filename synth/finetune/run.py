@@ -77,7 +77,7 @@ def finetune(
     run_key = _run_key(config, base, fingerprint, name)
 
     from synth.finetune.export import check_generates, write_gguf
-    from synth.finetune.training import LORA_TARGETS, add_lora, load_base, remove_checkpoint, train
+    from synth.finetune.training import add_lora, load_base, remove_checkpoint, train
 
     def report(step) -> None:
         if progress:
@@ -89,7 +89,7 @@ def finetune(
         model = add_lora(load_base(base), config)
         outcome = train(model, encoded, config, plan, run_key, report)
         merged = model.merge_and_unload()
-        changed = {k: v for k, v in merged.state_dict().items() if k.rsplit(".", 2)[-2] in LORA_TARGETS}
+        changed = {k: v for k, v in merged.state_dict().items() if k.rsplit(".", 2)[-2] in config.targets}
     record = {
         "base_model": base.name,
         "base_model_sha256": base.sha256,
@@ -99,6 +99,7 @@ def finetune(
         "dataset_fingerprint": fingerprint,
         "lora_r": config.lora_r,
         "lora_alpha": config.alpha,
+        "lora_targets": list(config.targets),
         "learning_rate": config.learning_rate,
         "batch_size": config.batch_size,
         "max_length": config.max_length,

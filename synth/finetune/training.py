@@ -27,7 +27,6 @@ from synth.finetune.data import Encoded
 from synth.finetune.guarantee import DPTraining, PrivacyPlan
 from synth.store import ModelInfo
 
-LORA_TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 CHECKPOINT_FILE = "checkpoint.pt"
 CHECKPOINT_VERSION = 2  # 2: no secret noise state in checkpoints
 
@@ -70,7 +69,7 @@ def load_base(base: ModelInfo):
 def add_lora(model, config: FinetuneConfig):
     from peft import LoraConfig, get_peft_model
 
-    lora = LoraConfig(r=config.lora_r, lora_alpha=config.alpha, lora_dropout=0.0, target_modules=list(LORA_TARGETS))
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.alpha, lora_dropout=0.0, target_modules=list(config.targets))
     with warnings.catch_warnings():  # peft asks transformers a deprecated question; nothing for us to change
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
         return get_peft_model(model, lora)

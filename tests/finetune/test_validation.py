@@ -233,11 +233,19 @@ def test_a_checkpoint_holds_no_noise_generator_state(dp_run):
 
 
 def test_reproducible_noise_is_a_test_mode_reported_as_not_differentially_private(splits, base, store):
+    import gguf
+
     from synth.finetune import FinetuneConfig, describe_guarantee, finetune
 
     config = FinetuneConfig(dp=True, epsilon=8.0, epochs=1, batch_size=8, lora_r=4, max_length=MAX_LENGTH,
-                            seeded_noise=True)
-    prov = finetune(splits["train"], base, store, config, name="tiny-seeded").provenance
+                            seeded_noise=True, lora_targets=["v_proj"])
+    model = finetune(splits["train"], base, store, config, name="tiny-seeded")
+    prov = model.provenance
+    # An adapter on the value projections only: the query projections are the base's, byte for byte.
+    assert prov["lora_targets"] == ["v_proj"]
+    source, exported = ({t.name: t for t in gguf.GGUFReader(m.path).tensors} for m in (base, model))
+    assert bytes(exported["blk.0.attn_q.weight"].data) == bytes(source["blk.0.attn_q.weight"].data)
+    assert exported["blk.0.attn_v.weight"].tensor_type == gguf.GGMLQuantizationType.Q8_0
     assert prov["differential_privacy"] is False and prov["dp_sgd"] is True
     assert "NOT differentially private" in prov["noise_source"]
     assert prov["guarantee"].startswith("fine-tuned with DP-SGD using REPRODUCIBLE, SEEDED noise")

@@ -1,0 +1,24 @@
+"""Which projections a LoRA adapter sits on is a setting; a name that is not one is refused before any
+training (tests/finetune/test_validation.py trains an adapter on one projection)."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from api.policy import Policy
+from synth.finetune import FinetuneConfig
+from synth.finetune.config import LORA_MODULES
+
+
+def test_the_adapter_sits_on_every_projection_unless_the_policy_names_some():
+    assert FinetuneConfig().targets == LORA_MODULES == FinetuneConfig(dp=True).targets
+    policy = Policy.model_validate({"finetune": {"lora_targets": ["q_proj", "v_proj"]}})
+    assert policy.finetune.targets == ("q_proj", "v_proj")
+
+
+def test_an_unknown_or_empty_lora_target_list_is_refused():
+    with pytest.raises(ValidationError, match="lora_targets"):
+        FinetuneConfig(lora_targets=["attn_qkv"])
+    with pytest.raises(ValidationError, match="lora_targets"):
+        FinetuneConfig(lora_targets=[])
