@@ -1,10 +1,12 @@
 """Whether `airlock run` fine-tunes before it synthesizes: asked for (`--finetune`), or chosen by
 the policy's `finetune_choice` from the training split's size and an estimate of the CPU time.
 
-The estimate is the measured cost of LoRA on the bundled model (bench/utility.py --path lora: 100
-records × 3 epochs at 128 tokens took 1,003 CPU-seconds, ~3.3 CPU-s per example), scaled by the model
-file's size against the bundled one's and by DP-SGD's measured slowdown (bench/finetune.py: DP-LoRA
-runs at ~0.62× LoRA's examples/s). It is a paper estimate, so the policy's budget should leave room.
+The estimate is the measured cost of LoRA on the bundled model (bench/utility.py --path lora, BBC
+News ledes, 100 records × 3 epochs at up to 128 tokens: 262 and 322 CPU-seconds on two held-out draws,
+2026-12-04, ~1.1 CPU-s per example; 1,003 CPU-s before the training loop was sped up), scaled by the
+model file's size against the bundled one's and by DP-SGD's slowdown (the same bench at ε = 8: 415
+CPU-s against LoRA's 322, 1.3×; bench/finetune.py at batch 8 measured 1.01×, 2026-12-05). It is a paper
+estimate, so the policy's budget should leave room.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from synth.finetune.config import FinetuneConfig
 
 REFERENCE_MODEL_BYTES = 98_362_432  # SmolLM2-135M-Instruct.Q4_1.gguf, on which the cost was measured
-DP_SLOWDOWN = 1 / 0.62
+DP_SLOWDOWN = 1.3
 
 
 class FinetuneChoice(BaseModel):
@@ -28,7 +30,7 @@ class FinetuneChoice(BaseModel):
     when: Literal["never", "auto", "always"] = "auto"
     min_records: int = Field(1000, ge=1)
     cpu_minutes: float = Field(240, gt=0)
-    cpu_seconds_per_example: float = Field(3.3, gt=0)  # on the reference model, max_length 128
+    cpu_seconds_per_example: float = Field(1.1, gt=0)  # on the reference model, max_length 128
 
 
 @dataclass(frozen=True)
