@@ -44,6 +44,7 @@ def found(analyzer, policy, text: str) -> list[tuple[str, str]]:
     ("PATIENT: JOHN SMITH was seen today.", "JOHN SMITH", "PERSON"),
     ("Dear Wolf-Dietrich Werner, thank you for your letter.", "Wolf-Dietrich Werner", "PERSON"),
     ("yo karen you there?", "karen", "PERSON"),
+    ("hey its mehmet, can u resend the code", "mehmet", "PERSON"),
     # labelled identifiers and dates of birth
     ("MRN 4455667, admitted for observation.", "4455667", "MEDICAL_RECORD_NUMBER"),
     ('{"patient_id": "x", "mrn": "A792703"}', "A792703", "MEDICAL_RECORD_NUMBER"),
@@ -77,6 +78,9 @@ def test_recognizer_finds_its_entity(analyzer, default_policy, text, value, enti
     "Continue metformin 500 mg twice daily. BP 142/88, HR 76, afebrile.",
     "Ticket 58213 was closed without a fix. Please escalate this to the billing team.",
     "Hi Team, thanks again for the quick help in 2025!",
+    # "its" in prose is the possessive, not the chat's "hey its <name>"
+    "The firm said its profits rose, and its chief executive praised its trading partners.",
+    "Its pre-tax earnings doubled as it's spending more on its shares.",
 ])
 def test_no_false_positives_on_labels_and_everyday_words(analyzer, default_policy, text):
     assert found(analyzer, default_policy, text) == []
