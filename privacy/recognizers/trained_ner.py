@@ -15,7 +15,7 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 from privacy.ner.pipeline import trained_pipeline
 from privacy.recognizers import register
 from privacy.recognizers.ner import FilteredSpacyRecognizer
-from privacy.recognizers.world_name import reads_as_a_person
+from privacy.recognizers.world_name import CALENDAR_WORDS, reads_as_a_person
 from privacy.recognizers.world_place import placed
 from privacy.recognizers.street_address import STREET_SUFFIXES, STREET_WORDS_ABROAD
 
@@ -43,6 +43,10 @@ class TrainedNerRecognizer(LocalRecognizer):
                 return False  # "a 2 mile", "I met"
             if len(words) == 1 and entity.label_ == "PERSON" and not reads_as_a_person(text, entity.start_char, entity.end_char):
                 return False
+            if len(words) == 1 and words[0] in CALENDAR_WORDS:
+                return False  # "September", "Monday": names in the gazetteer, dates in prose
+            if len(words) == 1 and entity.label_ == "PERSON" and entity.text.islower() and words[0] not in self.first:
+                return False  # lowercase "sales", "golden", "dollar": surnames in the gazetteer, words in prose
             if len(entity) == 1 and entity.label_ == "LOCATION" and entity.text[0].isupper() \
                     and not placed(text, entity.start_char, entity.end_char):
                 return False  # "Welcome to ...": a sentence's first word, not a town
@@ -60,6 +64,7 @@ class TrainedNerRecognizer(LocalRecognizer):
         self.nlp = trained_pipeline()
         gazetteer = names()
         self.known = (gazetteer.first | gazetteer.last | places().folded) - common_words()
+        self.first = gazetteer.first - common_words()
 
     def analyze(self, text, entities, nlp_artifacts=None):
         if self.nlp is None:

@@ -7,6 +7,8 @@ there", "ms. Ingrid") counts when it is not an everyday word, a field label or a
 
 from __future__ import annotations
 
+import calendar
+
 import regex
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
 
@@ -18,6 +20,8 @@ from privacy.recognizers.uncased_name import common_words, name_lists
 _WORD = regex.compile(r"[^\W\d_][\w'’-]*(?<![-'’])")
 _PARTICLES = frozenset("de da do dos das del della di van von der den le la du bin binti ibn al el ní nic mac mc".split())
 MAX_WORDS = 4
+# Month and weekday names are first names in the gazetteer ("July", "June") but dates in prose.
+CALENDAR_WORDS = frozenset(w.casefold() for w in (*calendar.month_name[1:], *calendar.day_name))
 # After a lone first name that opens a sentence, what shows it is a person ("Zara was there"):
 # "Welcome to", "Bill to:" and "Grace period" open sentences too.
 _PERSON_NEXT = regex.compile(r"\s+(?:was|is|said|says|called|phoned|has|had|will|and|took|wrote|asked|went|told|came"
@@ -84,7 +88,7 @@ class WorldNameRecognizer(LocalRecognizer):
     def _single(self, word: str) -> bool:
         folded = word.casefold()
         return (word[0].isupper() and not word.isupper() and len(word) > 2 and folded in self.first
-                and folded not in self.places)
+                and folded not in self.places and folded not in CALENDAR_WORDS)
 
     @staticmethod
     def _same_case_shape(word: str) -> bool:

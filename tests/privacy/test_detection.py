@@ -86,6 +86,16 @@ def test_no_false_positives_on_labels_and_everyday_words(analyzer, default_polic
     assert found(analyzer, default_policy, text) == []
 
 
+@pytest.mark.parametrize("text", [
+    "The economy slipped into a technical recession in the three months to September, figures show.",
+    "Soaring oil sales and the weakness of the dollar helped, as he will meet his golden rule.",
+    "Growth picked up in the July to September period, the first rise since last July.",
+])
+def test_words_and_months_in_news_prose_are_not_names(analyzer, default_policy, text):
+    # surnames in the gazetteer ("Sales", "Golden") and months that are also first names ("July")
+    assert [v for t, v in found(analyzer, default_policy, text) if t == "PERSON"] == []
+
+
 @pytest.mark.parametrize("text, year", [
     ("Lord Scarman, who led the inquiry into the 1981 Brixton riots, has died.", "1981"),
     ("The 2005 Consumer Electronics Show opened with new gadgets.", "2005"),
