@@ -29,6 +29,7 @@ def finetune(
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Records per step (the expected batch under DP)."),
     learning_rate: float = typer.Option(2e-3, "--learning-rate", help="AdamW learning rate of the LoRA adapter."),
     lora_r: int = typer.Option(8, "--lora-r", min=1, help="LoRA rank."),
+    lora_targets: str = typer.Option(None, "--lora-targets", help="Comma-separated projections the adapter trains, e.g. q_proj,v_proj (default: all seven)."),
     max_length: int = typer.Option(128, "--max-length", min=16, help="Longest training sequence in tokens (request + record)."),
     seed: int = typer.Option(0, "--seed", help="Seed of initialisation and data order. DP noise never comes from it: it is drawn from os.urandom."),
     label_field: str = typer.Option(None, "--label-field", help="The class label field, as for `airlock synth`."),
@@ -52,7 +53,7 @@ def finetune(
     config = FinetuneConfig(
         dp=dp, epsilon=epsilon, delta=delta, accountant=_accountant(accountant), clip_norm=clip_norm,
         privacy_unit=privacy_unit, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-        lora_r=lora_r, max_length=max_length, seed=seed, label_field=label_field,
+        lora_r=lora_r, lora_targets=_lora_targets(lora_targets), max_length=max_length, seed=seed, label_field=label_field,
         text_fields=text_field or None, threads=threads, restart=restart,
         checkpoint_dir=settings.data_dir / "finetune" / output,
     )
@@ -67,6 +68,19 @@ def finetune(
     p = info.provenance
     typer.echo(f"finetune: registered {info.name} ({info.path.name}, sha256 {info.sha256[:12]}…)", err=True)
     typer.echo(f"finetune: {p['guarantee']}", err=True)
+
+
+def _lora_targets(value: str | None) -> list[str] | None:
+    from privacy.errors import BadInput
+    from synth.finetune.config import LORA_MODULES
+
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in LORA_MODULES]
+    if unknown or not names:
+        raise BadInput(f"--lora-targets: {', '.join(unknown) or 'nothing named'}; choose from {', '.join(LORA_MODULES)}")
+    return names
 
 
 def _accountant(value: str) -> str:

@@ -117,6 +117,20 @@ def test_cli_refusal_is_one_line_and_exit_2(data_dir, tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_cli_unknown_lora_target_is_one_line_and_exit_2(data_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from privacy.records import write_records
+
+    train = tmp_path / "train.jsonl"
+    write_records(train, tickets(30, 1))
+    result = CliRunner().invoke(app, ["finetune", str(train), "-o", "refused", "--lora-targets", "q_proj,attn"])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("error: --lora-targets: attn; choose from q_proj, k_proj, v_proj, o_proj, "
+                                     "gate_proj, up_proj, down_proj")
+
+
 def test_an_export_that_cannot_score_the_next_token_is_refused(setup, tmp_path):
     import shutil
 
