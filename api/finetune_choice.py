@@ -2,7 +2,7 @@
 the policy's `finetune_choice` from the training split's size and an estimate of the CPU time.
 
 The estimate is the measured cost of LoRA on the bundled model (bench/utility.py --path lora, BBC
-News ledes, 100 records × 3 epochs at up to 128 tokens: 262 and 322 CPU-seconds on two held-out draws,
+News ledes, 100 records × 3 epochs at up to 128 tokens: 262 and 322 CPU-seconds in two held-out runs,
 2026-12-04, ~1.1 CPU-s per example; 1,003 CPU-s before the training loop was sped up), scaled by the
 model file's size against the bundled one's and by DP-SGD's slowdown (the same bench at ε = 8: 415
 CPU-s against LoRA's 322, 1.3×; bench/finetune.py at batch 8 measured 1.01×, 2026-12-05). It is a paper
