@@ -32,8 +32,9 @@ against 0.89 / 0.99, AUC 0.851 / 0.857 against 0.873 / 0.884 — the same within
 bench's figures stand for the CLI's protocol.
 
 Fine-tuned paths (`--path lora|dp8|dp4`, bench/utility_finetune.py): label-conditioned LoRA and DP-LoRA
-at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, as `airlock run --finetune [--dp]`
-trains), then generation with no source examples in the prompt; training CPU time and ε are printed.
+at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, the issue's protocol; `airlock run
+--finetune [--dp]` trains the policy's `finetune.epochs`, 2 by default: set it to 3 to train as measured
+here), then generation with no source examples in the prompt; training CPU time and ε are printed.
 LoRA's requests name a keyword (synth/finetune/data.py); `--path lora-nohints` is LoRA without them.
 On the dev part, `--epochs N` and `--train-set FIELD=JSON` (a FinetuneConfig field, e.g.
 `--train-set batch_size=25`) train an ablation under its own name in the bench store.
