@@ -35,6 +35,8 @@ Fine-tuned paths (`--path lora|dp8|dp4`, bench/utility_finetune.py): label-condi
 at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, the issue's protocol; `airlock run
 --finetune [--dp]` trains the policy's `finetune.epochs`, 2 by default: set it to 3 to train as measured
 here), then generation with no source examples in the prompt; training CPU time and ε are printed.
+Two against three epochs (dev draw 0, one generation each, 2026-12-05): TSTR ratio 0.74 / 0.72, AUC
+0.827 / 0.779, 11% / 13% rejected, training 149 / 220 CPU s — one draw, so the default stays.
 LoRA's requests name a keyword (synth/finetune/data.py); `--path lora-nohints` is LoRA without them.
 On the dev part, `--epochs N` and `--train-set FIELD=JSON` (a FinetuneConfig field, e.g.
 `--train-set batch_size=25`) train an ablation under its own name in the bench store.
