@@ -60,6 +60,12 @@ def _opens_a_sentence(text: str, result) -> bool:
     return " " not in value and value.casefold() not in places().folded and not placed(text, result.start, result.end)
 
 
+def _unit_of_a_number(text: str, result) -> bool:
+    """A lowercase word glued to the number before it ("$280bn", "10kg") is its unit, not a name."""
+    value = text[result.start:result.end]
+    return result.start > 0 and text[result.start - 1].isdigit() and value.islower()
+
+
 _LABEL_AFTER = re.compile(r"(?:[ \t]+to)?[ \t]*:")
 
 
@@ -88,7 +94,8 @@ class FilteredSpacyRecognizer(SpacyRecognizer):
         results = [trim_to_line(text, r) for r in super().analyze(text, entities, nlp_artifacts)]
         results = [trim_person(text, r) if r.entity_type == "PERSON" else r for r in results]
         return [r for r in results if r.end > r.start and self._plausible(r.entity_type, text[r.start:r.end])
-                and not (r.entity_type == "LOCATION" and _opens_a_sentence(text, r))]
+                and not (r.entity_type == "LOCATION" and _opens_a_sentence(text, r))
+                and not (r.entity_type != "DATE_TIME" and _unit_of_a_number(text, r))]
 
     @staticmethod
     def _plausible(entity_type: str, value: str) -> bool:

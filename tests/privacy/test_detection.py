@@ -96,6 +96,12 @@ def test_words_and_months_in_news_prose_are_not_names(analyzer, default_policy, 
     assert [v for t, v in found(analyzer, default_policy, text) if t == "PERSON"] == []
 
 
+def test_a_unit_glued_to_a_number_is_not_a_name(analyzer, default_policy):
+    # en_core_web_sm reads the "bn" of "$280bn" as a person
+    text = "The demand for $280bn (£155bn) was filed by the government."
+    assert found(analyzer, default_policy, text) == []
+
+
 @pytest.mark.parametrize("text, year", [
     ("Lord Scarman, who led the inquiry into the 1981 Brixton riots, has died.", "1981"),
     ("The 2005 Consumer Electronics Show opened with new gadgets.", "2005"),
