@@ -20,6 +20,11 @@ records use and the kept ones use half as often or less (+log of that ratio, at 
 token: "said", "up", "than", "over"): AUC 0.861 / 0.807 / 0.876 / 0.872 against 0.883 / 0.834 / 0.878 /
 0.864, TSTR ratio 0.87 / 0.91 / 0.78 / 0.89 against 0.86 / 0.98 / 0.68 / 0.84, lift the same on average
 — each pair inside a draw's run-to-run spread.
+Also tried and not kept (2026-12-06, dev draws 1 and 2, two generations each): a positive bias on the
+placeholder-opening token ("<", " <") of 3 × log(real placeholders per record / kept ones), as the
+kept records carry fewer (2.4 / 3.0 against the real 3.8 / 4.3): they rose to 3.0 / 3.4, AUC 0.823 / 0.911
+against 0.842 / 0.897, TSTR ratio 0.875 / 0.774 against 0.884 / 0.788, lift +0.066 / +0.014 against
++0.084 / +0.049.
 """
 
 from __future__ import annotations
