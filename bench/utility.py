@@ -36,7 +36,11 @@ at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, the issue's
 --finetune [--dp]` trains the policy's `finetune.epochs`, 2 by default: set it to 3 to train as measured
 here), then generation with no source examples in the prompt; training CPU time and ε are printed.
 Two against three epochs (dev draw 0, one generation each, 2026-12-05): TSTR ratio 0.74 / 0.72, AUC
-0.827 / 0.779, 11% / 13% rejected, training 149 / 220 CPU s — one draw, so the default stays.
+0.827 / 0.779, 11% / 13% rejected, training 149 / 220 CPU s. Dev draws 1–3, two generations each
+(2026-12-06, AMD EPYC): TSTR ratio 0.843 / 0.855, 0.801 / 0.779, 0.869 / 0.799; AUC 0.778 / 0.728,
+0.820 / 0.814, 0.776 / 0.875; training 211–221 / 297–320 CPU s. Over the four draws the third epoch
+buys nothing on average (ratio 0.81 / 0.79, AUC 0.800 / 0.799) for 1.45× the training time, so the
+policy's default stays at 2.
 LoRA's requests name a keyword (synth/finetune/data.py); `--path lora-nohints` is LoRA without them.
 On the dev part, `--epochs N` and `--train-set FIELD=JSON` (a FinetuneConfig field, e.g.
 `--train-set batch_size=25`) train an ablation under its own name in the bench store.
