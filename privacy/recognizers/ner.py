@@ -62,8 +62,7 @@ def _opens_a_sentence(text: str, result) -> bool:
 
 def _unit_of_a_number(text: str, result) -> bool:
     """A lowercase word glued to the number before it ("$280bn", "10kg") is its unit, not a name."""
-    value = text[result.start:result.end]
-    return result.start > 0 and text[result.start - 1].isdigit() and value.islower()
+    return result.start > 0 and text[result.start - 1].isdigit() and text[result.start:result.end].islower()
 
 
 _LABEL_AFTER = re.compile(r"(?:[ \t]+to)?[ \t]*:")

@@ -131,6 +131,24 @@ def test_cli_unknown_lora_target_is_one_line_and_exit_2(data_dir, tmp_path):
                                      "gate_proj, up_proj, down_proj")
 
 
+def test_cli_lora_targets_reach_the_adapter(data_dir, tmp_path):
+    """The projections named on the command line (spaces allowed) are the ones a real run trains."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from api.settings import Settings
+    from privacy.records import write_records
+    from synth.store import ModelStore
+
+    train = tmp_path / "train.jsonl"
+    write_records(train, tickets(8, 1))
+    result = CliRunner().invoke(app, ["finetune", str(train), "-o", "v-only", "--lora-targets", " v_proj , q_proj",
+                                      "--epochs", "1", "--lora-r", "2", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    provenance = ModelStore(Settings().models_dir).get("v-only").provenance
+    assert provenance["lora_targets"] == ["v_proj", "q_proj"]
+
+
 def test_an_export_that_cannot_score_the_next_token_is_refused(setup, tmp_path):
     import shutil
 
