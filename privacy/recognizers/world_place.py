@@ -17,11 +17,10 @@ from privacy.recognizers.ner import LABEL_WORDS
 from privacy.recognizers.uncased_name import common_words
 
 _WORD = regex.compile(r"[^\W\d_][\w'’.-]*(?<![.-])")
-# Month and weekday names that are also towns ("March", "Monday"): beside a day number they are a date.
+# Month and weekday names that are also towns ("March", "August", "Monday"): alone they are a date —
+# "sales rose in March" is far more common than the Cambridgeshire town. Longer names ("May Pen") still match.
 _CALENDAR = frozenset("january february march april may june july august september october november december "
                       "monday tuesday wednesday thursday friday saturday sunday".split())
-_NUMBER_AFTER = regex.compile(r"[ \t]*\d{1,4}(?:st|nd|rd|th)?\b")
-_NUMBER_BEFORE = regex.compile(r"\b\d{1,2}(?:st|nd|rd|th)?(?:[ \t]+of)?[ \t]+$")
 _PLACE_CUE = regex.compile(r"(?i:\b(?:in|from|to|at|near|visit|visiting|around|outside|via|of|towards?|back\s+to|left"
                            r"|leaving|reached)\s+)$")
 
@@ -73,8 +72,7 @@ class WorldPlaceRecognizer(LocalRecognizer):
         country = name in self.places.countries or name.title() in self.places.countries
         if folded in self.common and not country:
             return 0.0
-        if folded in _CALENDAR and (_NUMBER_AFTER.match(text, start + len(name))
-                                    or _NUMBER_BEFORE.search(text, max(0, start - 12), start)):
+        if folded in _CALENDAR:
             return 0.0
         if name[0].isupper():
             return self.SCORE if country or " " in name or placed(text, start, start + len(name)) else 0.0

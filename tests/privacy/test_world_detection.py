@@ -39,6 +39,13 @@ def test_everyday_words_that_are_also_places_or_names_stay(analyzer, default_pol
     assert _found(analyzer, default_policy, text) == []
 
 
+def test_a_month_that_is_also_a_town_is_a_date(analyzer, default_policy):
+    text = "The album will be released in August, and sales rose in March."
+    kinds = dict((value, kind) for kind, value in _found(analyzer, default_policy, text))
+    assert "LOCATION" not in kinds.values(), kinds
+    assert _covered(analyzer, default_policy, "He moved to March, a town in Cambridgeshire.", "March")
+
+
 def test_address_block_in_the_countrys_own_order(analyzer, default_policy):
     text = "Recipient: Halvard Moe\nSkippergata 14\n3015 Drammen\nNorway"
     for value in ("Skippergata 14", "3015", "Drammen", "Norway"):
