@@ -22,6 +22,7 @@ _GENERATORS: dict[str, Callable[[Faker], str]] = {
     "POSTCODE": lambda f: f.postcode(),
     "ORGANIZATION": lambda f: f.company(),
     "DATE_TIME": lambda f: f.date(),
+    "NRP": lambda f: f.language_name(),  # nationality or group: most ("Welsh", "Dutch") are also languages
     "DATE_OF_BIRTH": lambda f: f.date_of_birth().isoformat(),
     "US_SSN": lambda f: f.ssn(),
     "CREDIT_CARD": lambda f: f.credit_card_number(),

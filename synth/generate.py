@@ -71,6 +71,7 @@ class SynthRequest(BaseModel):
     share_examples: int = Field(10, ge=1, le=100)  # records asked for under one example set (prefix reuse)
     reuse_prefix: bool = True  # keep the engine's evaluated prompt prefix between calls
     repair: bool = True  # fix placeholders and replace invented PII instead of rejecting the draft
+    scrub_like_source: bool = True  # repair also replaces detections the re-scan ignores (dates, nationalities)
     steer: bool = True  # ask each record to mention a keyword drawn from the real records
     shape_length: bool = False  # cut each free-text reply after a sentence count drawn from the real records
     label_check: bool = True  # reject drafts a classifier trained on the real records reads as another label
@@ -135,9 +136,10 @@ def synthesize(
     budget runs out; the summary's `missing_reasons` says why). `source_values`
     (synth.fill.SourceValues over the privacy manifest) says which fake values would repeat a source
     PII value; placeholders are never filled with one. With `pii_detector`, values the model invented
-    in free text (types not in `pii_ignore`) are replaced by surrogates (`repair`) and any left
-    outside the surrogates reject the draft as `invented_pii` (pass the audit re-scan's ignored
-    types, so both count alike)."""
+    in free text are replaced by surrogates (`repair`; types in `pii_ignore` too, unless
+    `scrub_like_source` is off: the real records had their dates and nationalities scrubbed) and any
+    left outside the surrogates, not of a `pii_ignore` type, reject the draft as `invented_pii` (pass
+    the audit re-scan's ignored types, so both count alike)."""
     mode = get_mode(request.mode)
     require_scrubbed(records)
     ctx = build_context(records, request, mode, steer_without_examples=trained_with_hints(engine))
@@ -210,7 +212,8 @@ class _Run:
                               guard=self.guard(task))
         draft = self.mode.produce(task, ctx, generate)
         if request.repair:
-            draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, self.ignore, self.tally.repaired)
+            replaced = () if request.scrub_like_source else self.ignore
+            draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, replaced, self.tally.repaired)
         if reason := first_reason(self.filters, draft.texts, task):
             raise Reject(reason)
         self.filler.start_record(seed)

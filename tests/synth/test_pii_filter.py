@@ -101,3 +101,32 @@ def test_a_surrogate_read_with_its_possessive_is_covered_not_invented():
     filler.start_record(12)
     record = {"text": filler.fill("<LOCATION_1> and Margaret Hale's bank fell.", "text")[0]}
     assert not possessive_cover(record, ["text"], filler, merging, IGNORE)
+
+
+def test_types_the_rescan_ignores_are_still_replaced_unless_asked_not_to(records, engine):
+    """A policy that reads every "the" as a date: with `scrub_like_source` (the default) each is
+    replaced by a date surrogate, as the privacy stage scrubbed the source; without it the drafts keep
+    them, and neither way is a draft rejected for a type the re-scan ignores."""
+    from privacy.policy import PatternRule, PrivacyPolicy
+
+    rule = PatternRule(name="the", entity="DATE_TIME", regex=r"\b[Tt]he\b", score=0.9)
+    dates = detector_for(PrivacyPolicy(recognizers=[rule]))
+    kept = {}
+    for flag in (True, False):
+        request = SynthRequest(mode="fewshot", n=3, seed=9, k=2, max_attempts=3, label_field="label",
+                               scrub_like_source=flag, sampling=Sampling(max_tokens=48))
+        result = synthesize(records, request, engine, pii_detector=dates, pii_ignore=IGNORE)
+        assert len(result.records) == 3 and "invented_pii" not in result.summary["rejected"], result.summary
+        kept[flag] = result.records
+    for record in kept[True]:
+        assert not uncovered_the(record), record["text"]
+    assert any(uncovered_the(record) for record in kept[False]), [r["text"] for r in kept[False]]
+
+
+def uncovered_the(record: dict) -> list[str]:
+    """Each "the" of the record's text that no listed surrogate span covers."""
+    import re
+
+    spans = [(s["start"], s["end"]) for s in record["_provenance"]["surrogates"] if s["field"] == "text"]
+    return [m.group() for m in re.finditer(r"\b[Tt]he\b", record["text"])
+            if not any(a <= m.start() and m.end() <= b for a, b in spans)]

@@ -115,3 +115,27 @@ def test_a_detected_type_without_surrogates_is_left_for_the_filter():
         return [("WORD", m.start(), m.end()) for m in __import__("re").finditer(r"[A-Za-z]{4,}", text)]
 
     assert replace_invented_pii("Refund the second payment.", words, ()) == "Refund the second payment."
+
+
+def test_a_date_and_a_nationality_are_scrubbed_as_in_the_source(detector):
+    """The real records had "French" and "January 2018" scrubbed to <NRP> and <DATE_TIME>; a draft that
+    writes them gets surrogates of those types too, even though the re-scan would not count them."""
+    from audit.text import record_text
+
+    draft = "The French airline said in January 2018 that fares would rise."
+    assert replace_invented_pii(draft, detector, IGNORE) == draft
+    fixed = replace_invented_pii(draft, detector, ())
+    assert {t for t, *_ in find_placeholders(fixed)} == {"NRP", "DATE_TIME"}, fixed
+    filler = Filler()
+    filler.start_record(5)
+    record = {"text": filler.fill(fixed, "text")[0], "_provenance": {"surrogates": filler.filled}}
+    assert "French" not in record["text"] and "2018" not in record["text"]
+    assert record_text(record, ["text"]) == "The <NRP> airline said in <DATE_TIME> that fares would rise."
+
+
+def test_a_placeholder_the_model_calls_nationality_is_filled_as_one():
+    assert guess_type("NATIONALITY") == "NRP" and known_type("NRP") == "NRP"
+    filler = Filler()
+    filler.start_record(2)
+    text = filler.fill("A <NRP_1> bank", "text")[0]
+    assert filler.filled[0]["entity_type"] == "NRP" and not text.split()[1].startswith("ID-")
