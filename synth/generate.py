@@ -35,7 +35,7 @@ from synth.fill import Filler
 from synth.modes import Draft, Mode, Reject, get_mode
 from synth.pii import PiiDetector, uncovered
 from synth.filters import first_reason, job_filters
-from synth.repair import repair_placeholders, replace_invented_pii
+from synth.repair import FALLBACK_TYPE, FallbackType, repair_placeholders, replace_invented_pii
 from synth.scrubbed import require_scrubbed
 from synth.seeds import derive_seed
 from synth.steer import KeywordSampler, LengthSampler, condition_key
@@ -77,6 +77,7 @@ class SynthRequest(BaseModel):
     label_check: bool = True  # reject drafts a classifier trained on the real records reads as another label
     label_agreement: float = Field(0.5, gt=0, le=1)  # the asked label's probability, at least this × the top one's
     balance_vocabulary: bool = True  # bias the model away from words the kept records overuse (synth/balance.py)
+    balance_types: bool = True  # fill made-up placeholder types as the name type kept records lack most (synth/repair.py)
     dedupe: bool = True  # reject drafts closer to a kept record than real records are to each other (synth/dedup.py)
     dedupe_similarity: float | None = Field(None, gt=0, le=1)  # the cosine that counts as a duplicate (None: from the real records)
     copy_guard_tokens: int | None = Field(6, ge=2, le=64)  # forbid continuing a copied run this long (synth/copyguard.py)
@@ -176,6 +177,7 @@ class _Run:
         self.tally = _Tally()
         self.validator = validators.validator_for(ctx.schema)(ctx.schema) if ctx.schema else None
         self.balance = VocabularyBalance(ctx.view.texts(), engine.tokenize) if request.balance_vocabulary else None
+        self.fallback = FallbackType(ctx.view.texts()) if request.balance_types else None
         self.missing: Counter = Counter()
         self._guard: tuple[tuple[int, ...], CopyGuard | None] = ((), None)
         self.provenance = {
@@ -213,7 +215,8 @@ class _Run:
         draft = self.mode.produce(task, ctx, generate)
         if request.repair:
             replaced = () if request.scrub_like_source else self.ignore
-            draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, replaced, self.tally.repaired)
+            draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, replaced, self.tally.repaired,
+                              self.fallback() if self.fallback else FALLBACK_TYPE)
         if reason := first_reason(self.filters, draft.texts, task):
             raise Reject(reason)
         self.filler.start_record(seed)
@@ -229,6 +232,8 @@ class _Run:
             active.keep(draft.texts)
         if self.balance:
             self.balance.keep(draft.texts)
+        if self.fallback:
+            self.fallback.keep(s["entity_type"] for s in self.filler.filled)
         record["_synthetic"] = True
         record["_provenance"] = {**self.provenance, "sampling": sampling.model_dump(), "seed": seed,
                                  "attempt": attempt, "slot": task.slot,
@@ -288,14 +293,14 @@ def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, gener
 
 
 def _repaired(draft: Draft, free_fields: list[str], detector: PiiDetector | None, ignore: Collection[str],
-              counts: Counter) -> Draft:
+              counts: Counter, fallback: str = FALLBACK_TYPE) -> Draft:
     """The draft with placeholders repaired in every string, and invented PII in its free-text
     fields replaced by placeholders (synth/repair.py)."""
     done: dict[tuple[str, bool], str] = {}
 
     def fix(text: str, free: bool) -> str:
         if (text, free) not in done:
-            fixed = repair_placeholders(text, counts)
+            fixed = repair_placeholders(text, counts, fallback)
             if free and detector is not None:
                 fixed = replace_invented_pii(fixed, detector, ignore, counts)
             done[(text, free)] = fixed

@@ -139,3 +139,15 @@ def test_a_placeholder_the_model_calls_nationality_is_filled_as_one():
     filler.start_record(2)
     text = filler.fill("A <NRP_1> bank", "text")[0]
     assert filler.filled[0]["entity_type"] == "NRP" and not text.split()[1].startswith("ID-")
+
+
+def test_a_made_up_type_is_filled_as_the_name_type_the_kept_records_lack():
+    from synth.repair import FallbackType
+
+    real = ["<PERSON_1> met <PERSON_2> in <LOCATION_1>.", "<PERSON_1> left <ORGANIZATION_1>."]
+    fallback = FallbackType(real)
+    assert fallback() == "PERSON"  # nothing kept yet: the most common type of the real records
+    fallback.keep(["PERSON", "PERSON", "PERSON", "ORGANIZATION", "EMAIL_ADDRESS"])
+    assert fallback() == "LOCATION"  # real 3/5 persons, 1/5 places; kept 3/4 persons, no place
+    assert repair_placeholders("He won the cup at <TITLE_105>.", fallback=fallback()) == "He won the cup at <LOCATION_105>."
+    assert FallbackType(["No names here."])() == "ORGANIZATION"
