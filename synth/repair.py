@@ -105,7 +105,7 @@ class FallbackType:
         if not real:
             return FALLBACK_TYPE
         deficit = {t: self.real[t] / real - (self.kept[t] / kept if kept else 0.0) for t in FALLBACK_CANDIDATES}
-        return max(FALLBACK_CANDIDATES, key=lambda t: (deficit[t], t == FALLBACK_TYPE))
+        return max(FALLBACK_CANDIDATES, key=lambda t: (deficit[t], self.real[t]))
 
 
 def _made_up_type(raw: str) -> bool:

@@ -179,3 +179,24 @@ def test_the_sample_policy_writes_with_its_own_sampler(records, engine):
         assert {k: v for k, v in used.items() if k != "temperature"} == {k: v for k, v in named.items() if k != "temperature"}
         assert used["temperature"] >= named["temperature"]
         assert record["_provenance"]["attempt"] > 0 or used["temperature"] == named["temperature"]
+
+
+def test_made_up_placeholder_types_are_filled_as_the_names_the_records_hold(engine):
+    """Every source record holds people and a <WIDGET_1>, a type nothing maps, and no organisation:
+    with `balance_types` the widgets the model copies become names or places, never organisations;
+    without it, organisations (the same drafts: nothing else differs between the runs)."""
+    from synth.engine import Sampling
+
+    texts = ["<PERSON_1> bought a <WIDGET_1> from <PERSON_2> and <PERSON_3>.", "<PERSON_1> says the <WIDGET_1> broke.",
+             "<PERSON_1> returned the <WIDGET_1> to <PERSON_2> at <LOCATION_1>.", "<PERSON_1> sold the <WIDGET_1>.",
+             "<PERSON_1> lost the <WIDGET_1> that <PERSON_2> gave <PERSON_3>.", "<PERSON_1> fixed <PERSON_2>'s <WIDGET_1>."]
+    records = [{"id": str(i), "label": "ab"[i % 2], "text": t} for i, t in enumerate(texts)]
+    organisations = {}
+    for flag in (True, False):
+        request = SynthRequest(mode="fewshot", n=4, seed=3, k=3, label_field="label", balance_types=flag,
+                               balance_vocabulary=False, dedupe=False, label_check=False, sampling=Sampling(max_tokens=40))
+        result = synthesize(records, request, engine)
+        assert result.records and result.summary["repaired"].get("placeholder_type_unknown", 0) >= 1, result.summary
+        organisations[flag] = Counter(s["entity_type"] for r in result.records
+                                      for s in r["_provenance"]["surrogates"])["ORGANIZATION"]
+    assert organisations[False] >= 1 and organisations[True] < organisations[False], organisations
