@@ -15,7 +15,9 @@ a synthetic record that keeps "the French airline" or "in January 2018" where ev
 strongest real-side features of the real-vs-synthetic discriminator on BBC News ledes. Measured with
 bench/utility.py (dev draws 0–3, two generations each, paired: the same drafts up to this step;
 2026-12-06, AMD EPYC): discriminator AUC 0.831 / 0.845 / 0.843 / 0.867 against 0.849 / 0.861 / 0.867 /
-0.881 without it (−0.018 on average, lower on every draw), TSTR ratio 0.81 on average either way.
+0.881 without it (−0.018 on average, lower on every draw), TSTR ratio 0.81 on average either way; dev
+draws 4 and 5 (with `balance_types` in both arms): AUC 0.841 / 0.835 against 0.857 / 0.843, TSTR ratio
+0.831 / 0.811 against 0.824 / 0.810.
 """
 
 from __future__ import annotations
