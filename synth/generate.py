@@ -176,8 +176,9 @@ class _Run:
         self.filler = Filler(request.locale, avoid=source_values)
         self.tally = _Tally()
         self.validator = validators.validator_for(ctx.schema)(ctx.schema) if ctx.schema else None
-        self.balance = VocabularyBalance(ctx.view.texts(), engine.tokenize) if request.balance_vocabulary else None
-        self.fallback = FallbackType(ctx.view.texts()) if request.balance_types else None
+        real_texts = ctx.view.texts() if request.balance_vocabulary or request.balance_types else []
+        self.balance = VocabularyBalance(real_texts, engine.tokenize) if request.balance_vocabulary else None
+        self.fallback = FallbackType(real_texts) if request.balance_types else None
         self.missing: Counter = Counter()
         self._guard: tuple[tuple[int, ...], CopyGuard | None] = ((), None)
         self.provenance = {

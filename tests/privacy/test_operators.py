@@ -183,6 +183,14 @@ def test_surrogates_are_consistent_across_runs_and_separated_by_key(engine):
     assert variant.startswith(name + " at ")  # same normalized name, same surrogate
 
 
+def test_a_nationality_surrogate_is_a_word_of_its_kind_not_an_identifier(engine):
+    text = "The French airline"
+    config = {"DEFAULT": OperatorConfig("surrogate", {CONTEXT: OperatorContext(site_key=SITE_KEY)})}
+    out = engine.anonymize(text, [RecognizerResult("NRP", 4, 10, 0.9)], config).text
+    value = out[len("The "):-len(" airline")]
+    assert value != "French" and value[:1].isupper() and not any(c.isdigit() for c in value), out  # not "ID-…"
+
+
 def test_surrogates_preserve_the_format_of_phones_and_identifiers(engine):
     out = anonymize(engine, "surrogate")
     phone = re.search(r"\+1 \((\d{3})\) (\d{3})-(\d{4})", out)
