@@ -6,8 +6,11 @@ the keyed, consistent surrogate operator derives its seed from an HMAC of the va
 
 from __future__ import annotations
 
+import calendar
 import random
+import re
 from collections.abc import Callable
+from datetime import date
 
 from faker import Faker
 
@@ -21,7 +24,7 @@ _GENERATORS: dict[str, Callable[[Faker], str]] = {
     "ZIP_CODE": lambda f: f.postcode(),
     "POSTCODE": lambda f: f.postcode(),
     "ORGANIZATION": lambda f: f.company(),
-    "DATE_TIME": lambda f: f.date(),
+    "DATE_TIME": lambda f: f.date_object().strftime("%B %Y"),  # reads in prose: "in April 1998"
     "NRP": lambda f: f.language_name(),  # nationality or group: most ("Welsh", "Dutch") are also languages
     "DATE_OF_BIRTH": lambda f: f.date_of_birth().isoformat(),
     "US_SSN": lambda f: f.ssn(),
@@ -36,12 +39,59 @@ _GENERATORS: dict[str, Callable[[Faker], str]] = {
 }
 
 
+# full names last: "May" is both, and stays a full name
+_MONTHS = {name.lower(): "%b" for name in calendar.month_abbr if name} | {
+    name.lower(): "%B" for name in calendar.month_name if name}
+_WEEKDAYS = {name.lower(): "%a" for name in calendar.day_abbr} | {name.lower(): "%A" for name in calendar.day_name}
+_DATE_PART = re.compile(r"[A-Za-z]+|\d+(?:st|nd|rd|th|s)?")
+REDRAWS = 8  # a redraw equal to the original would leak it
+
+
+def _same_case(value: str, like: str) -> str:
+    return value.upper() if like.isupper() and len(like) > 1 else value.lower() if like.islower() else value
+
+
+def _date_part(part: str, day: date) -> str:
+    """One word or number of a date, redrawn from `day` in its own shape; other words unchanged."""
+    if (pattern := _MONTHS.get(part.lower()) or _WEEKDAYS.get(part.lower())) is not None:
+        return _same_case(day.strftime(pattern), part)
+    digits = part.rstrip("stndrh")
+    if not digits.isdigit():
+        return part
+    if len(digits) == 4 and 1000 <= int(digits) <= 2999:
+        return f"{day.year // 10 * 10}s" if part.endswith("s") else str(day.year)  # "1990s": a decade
+    if len(digits) <= 2 and 1 <= int(digits) <= 31:
+        value = day.month if int(digits) <= 12 and part == digits else day.day
+        suffix = "th" if 11 <= value <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
+        return f"{value:0{len(digits)}d}" + (suffix if part != digits else "")
+    return part
+
+
+def date_like(faker: Faker, original: str) -> str | None:
+    """A fake date in the shape of `original`: its month and weekday names, years and day numbers
+    redrawn, its other words kept ("last Tuesday" → "last Friday", "5 March 2004" → "17 October
+    1998", "2004-05-12" → "1998-10-17"). None when it holds no such part, or every redraw equals it."""
+    for _ in range(REDRAWS):
+        day = faker.date_object()
+        fake = _DATE_PART.sub(lambda m: _date_part(m.group(0), day), original)
+        if fake.lower() != original.lower():
+            return fake
+    return None
+
+
+# Types whose fake value takes the shape of the value it replaces, where that value is known.
+_SHAPED: dict[str, Callable[[Faker, str], str | None]] = {"DATE_TIME": date_like}
+
+
 def surrogate_types() -> list[str]:
     return sorted(_GENERATORS)
 
 
-def surrogate_from(faker: Faker, entity_type: str) -> str:
-    """A fake value of `entity_type` from an already-seeded Faker; unknown types get an ID-like token."""
+def surrogate_from(faker: Faker, entity_type: str, original: str | None = None) -> str:
+    """A fake value of `entity_type` from an already-seeded Faker, in the shape of `original` where
+    the type has a shaped generator (dates); unknown types get an ID-like token."""
+    if original and (shaped := _SHAPED.get(entity_type)) and (fake := shaped(faker, original)) is not None:
+        return fake
     return _GENERATORS.get(entity_type, _GENERATORS["ID"])(faker)
 
 

@@ -82,7 +82,7 @@ class Surrogate(AirlockOperator):
                     return fake
         faker = context.faker(params.get(LOCALE, context.locale))
         faker.seed_instance(seed)
-        return surrogate_from(faker, entity_type)
+        return surrogate_from(faker, entity_type, original=text)
 
     def validate(self, params: dict | None = None) -> None:
         super().validate(params)

@@ -191,6 +191,30 @@ def test_a_nationality_surrogate_is_a_word_of_its_kind_not_an_identifier(engine)
     assert value != "French" and value[:1].isupper() and not any(c.isdigit() for c in value), out  # not "ID-…"
 
 
+@pytest.mark.parametrize("value, shape", [
+    ("Tuesday", r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"),
+    ("Tuesday night", r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day night"),
+    ("March", r"(January|February|March|April|May|June|July|August|September|October|November|December)"),
+    ("5 March 2004", r"\d{1,2} [A-Z][a-z]+ \d{4}"),
+    ("March 5th, 2004", r"[A-Z][a-z]+ \d{1,2}(st|nd|rd|th), \d{4}"),
+    ("2004-05-12", r"\d{4}-\d{2}-\d{2}"),
+    ("2004", r"\d{4}"),
+    ("the mid-1990s", r"the mid-\d{3}0s"),
+    ("last year", r"[A-Z][a-z]+ \d{4}"),  # no part to redraw: a month and year, never the ISO form
+])
+def test_a_date_surrogate_takes_the_shape_of_the_date_it_replaces(engine, value, shape):
+    text = f"It happened {value} in the end."
+    config = {"DEFAULT": OperatorConfig("surrogate", {CONTEXT: OperatorContext(site_key=SITE_KEY)})}
+    outs = {engine.anonymize(text, [RecognizerResult("DATE_TIME", 12, 12 + len(value), 0.9)], config).text
+            for _ in range(2)}
+    assert len(outs) == 1  # keyed and consistent, like every surrogate
+    fake = outs.pop()[len("It happened "):-len(" in the end.")]
+    assert re.fullmatch(shape, fake) and fake.lower() != value.lower(), fake
+    other = OperatorConfig("surrogate", {CONTEXT: OperatorContext(site_key=b"another-site-key-32-bytes-long!!")})
+    spans = [RecognizerResult("DATE_TIME", 12, 12 + len(value), 0.9)]
+    assert re.fullmatch(shape, engine.anonymize(text, spans, {"DEFAULT": other}).text[12:-len(" in the end.")])
+
+
 def test_surrogates_preserve_the_format_of_phones_and_identifiers(engine):
     out = anonymize(engine, "surrogate")
     phone = re.search(r"\+1 \((\d{3})\) (\d{3})-(\d{4})", out)

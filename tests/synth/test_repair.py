@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
@@ -130,6 +131,7 @@ def test_a_date_and_a_nationality_are_scrubbed_as_in_the_source(detector):
     filler.start_record(5)
     record = {"text": filler.fill(fixed, "text")[0], "_provenance": {"surrogates": filler.filled}}
     assert "French" not in record["text"] and "2018" not in record["text"]
+    assert re.search(r"said in [A-Z][a-z]+ \d{4} that", record["text"]), record["text"]  # a date as prose writes it
     assert record_text(record, ["text"]) == "The <NRP> airline said in <DATE_TIME> that fares would rise."
 
 
