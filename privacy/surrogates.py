@@ -64,13 +64,23 @@ def _date_part(part: str, day: date) -> str:
         value = day.month if int(digits) <= 12 and part == digits else day.day
         suffix = "th" if 11 <= value <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(value % 10, "th")
         return f"{value:0{len(digits)}d}" + (suffix if part != digits else "")
-    return part
+    return "".join(str((int(d) + day.toordinal() + i) % 10) for i, d in enumerate(digits))  # any other number
+
+
+def _shapeable(original: str) -> bool:
+    """Only lower-case words besides month and weekday names: a capitalised one ("Christmas", a name
+    the span caught) is not redrawn, so the shape is not kept."""
+    words = re.findall(r"[A-Za-z]+", original)
+    return all(w.islower() or w.lower() in _MONTHS or w.lower() in _WEEKDAYS for w in words)
 
 
 def date_like(faker: Faker, original: str) -> str | None:
     """A fake date in the shape of `original`: its month and weekday names, years and day numbers
     redrawn, its other words kept ("last Tuesday" → "last Friday", "5 March 2004" → "17 October
-    1998", "2004-05-12" → "1998-10-17"). None when it holds no such part, or every redraw equals it."""
+    1998", "2004-05-12" → "1998-10-17"). None when it holds no such part, a capitalised word that is
+    neither, or every redraw equals it."""
+    if not _shapeable(original):
+        return None
     for _ in range(REDRAWS):
         day = faker.date_object()
         fake = _DATE_PART.sub(lambda m: _date_part(m.group(0), day), original)

@@ -201,6 +201,8 @@ def test_a_nationality_surrogate_is_a_word_of_its_kind_not_an_identifier(engine)
     ("2004", r"\d{4}"),
     ("the mid-1990s", r"the mid-\d{3}0s"),
     ("last year", r"[A-Z][a-z]+ \d{4}"),  # no part to redraw: a month and year, never the ISO form
+    ("Christmas Day 2004", r"[A-Z][a-z]+ \d{4}"),  # a capitalised word of its own: not kept, not reshaped
+    ("Tuesday 20040512", r"(Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day \d{8}"),
 ])
 def test_a_date_surrogate_takes_the_shape_of_the_date_it_replaces(engine, value, shape):
     text = f"It happened {value} in the end."
@@ -210,6 +212,8 @@ def test_a_date_surrogate_takes_the_shape_of_the_date_it_replaces(engine, value,
     assert len(outs) == 1  # keyed and consistent, like every surrogate
     fake = outs.pop()[len("It happened "):-len(" in the end.")]
     assert re.fullmatch(shape, fake) and fake.lower() != value.lower(), fake
+    kept = {w for w in re.findall(r"\w+", value) if w[:1].isupper() or (w.isdigit() and len(w) > 2)}
+    assert not kept & set(re.findall(r"\w+", fake)), fake  # no name, year or long number of the original stays
     other = OperatorConfig("surrogate", {CONTEXT: OperatorContext(site_key=b"another-site-key-32-bytes-long!!")})
     spans = [RecognizerResult("DATE_TIME", 12, 12 + len(value), 0.9)]
     assert re.fullmatch(shape, engine.anonymize(text, spans, {"DEFAULT": other}).text[12:-len(" in the end.")])
