@@ -44,7 +44,8 @@ _MONTHS = {name.lower(): "%b" for name in calendar.month_abbr if name} | {
     name.lower(): "%B" for name in calendar.month_name if name}
 _WEEKDAYS = {name.lower(): "%a" for name in calendar.day_abbr} | {name.lower(): "%A" for name in calendar.day_name}
 _DATE_PART = re.compile(r"[A-Za-z]+|\d+(?:st|nd|rd|th|s)?")
-REDRAWS = 8  # a redraw equal to the original would leak it
+REDRAWS = 8  # a redraw equal to the original, or keeping its year, would leak it
+_LONG_NUMBER = re.compile(r"\d{3,}")
 
 
 def _same_case(value: str, like: str) -> str:
@@ -84,7 +85,7 @@ def date_like(faker: Faker, original: str) -> str | None:
     for _ in range(REDRAWS):
         day = faker.date_object()
         fake = _DATE_PART.sub(lambda m: _date_part(m.group(0), day), original)
-        if fake.lower() != original.lower():
+        if fake.lower() != original.lower() and not set(_LONG_NUMBER.findall(fake)) & set(_LONG_NUMBER.findall(original)):
             return fake
     return None
 
