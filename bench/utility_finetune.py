@@ -25,7 +25,7 @@ Why ε = 8 on 100 records teaches so little: DP-SGD adds noise of std σ·C/B to
 clipped gradient (guarantee.py's effective noise σ/(q·n), in clip norms). Rank-8 LoRA on every projection of the
 30 blocks has 2,442,240 parameters, so at the defaults (σ 0.57, batch 8, 39 steps: 0.074 per coordinate) the
 noise vector's norm is ~116 clip norms per step against an averaged gradient of at most one; full-batch steps
-(batch 100, 6 epochs: 0.011) still leave ~28. Even rank 1 on the value projections only (23,040 parameters)
+(batch 100, 6 epochs: 0.011) still leave ~18. Even rank 1 on the value projections only (23,040 parameters)
 at full batch leaves ~1.7. The signal-to-noise of the summed updates does not grow with more steps (σ grows as
 their square root), only with more records or fewer trained parameters: the ε = 8 goal needs more data than
 100 records, or an adapter far smaller than one LoRA rank per block.
