@@ -94,6 +94,9 @@ def date_like(faker: Faker, original: str) -> str | None:
 _SHAPED: dict[str, Callable[[Faker, str], str | None]] = {"DATE_TIME": date_like}
 
 
+SHAPED_TYPES = frozenset(_SHAPED)
+
+
 def surrogate_types() -> list[str]:
     return sorted(_GENERATORS)
 

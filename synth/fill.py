@@ -77,19 +77,22 @@ class Filler:
         self.redrawn = 0
         self._values: dict[str, str] = {}
         self._seed = 0
+        self._shapes: dict[str, str] = {}
         self.filled: list[dict] = []
 
-    def start_record(self, seed: int) -> None:
-        """Forget the previous record's values; the same placeholder within a record keeps its value."""
+    def start_record(self, seed: int, shapes: dict[str, str] | None = None) -> None:
+        """Forget the previous record's values; the same placeholder within a record keeps its value.
+        `shapes`: placeholder → a value whose shape its surrogate takes (privacy/surrogates.py)."""
         self._values = {}
         self._seed = seed
+        self._shapes = shapes or {}
         self.filled = []
 
     def _value(self, entity_type: str, token: str) -> str:
         if token not in self._values:
             for draw in range(MAX_DRAWS):
                 self._faker.seed_instance(derive_seed(self._seed, "fill", token, *([draw] if draw else [])))
-                value = surrogate_from(self._faker, entity_type)
+                value = surrogate_from(self._faker, entity_type, original=self._shapes.get(token))
                 if self._avoid is None or not self._avoid(value):
                     break
                 self.redrawn += 1

@@ -220,7 +220,7 @@ class _Run:
                               self.fallback() if self.fallback else FALLBACK_TYPE)
         if reason := first_reason(self.filters, draft.texts, task):
             raise Reject(reason)
-        self.filler.start_record(seed)
+        self.filler.start_record(seed, draft.shapes)
         body = self.mode.finish(draft, self.filler) if request.fill_placeholders else draft.body
         record = {request.id_field: f"syn-{task.slot + 1:06d}"} if _allowed(ctx, request.id_field) else {}
         record.update({k: v for k, v in task.conditions.items() if _allowed(ctx, k)})
@@ -298,12 +298,13 @@ def _repaired(draft: Draft, free_fields: list[str], detector: PiiDetector | None
     """The draft with placeholders repaired in every string, and invented PII in its free-text
     fields replaced by placeholders (synth/repair.py)."""
     done: dict[tuple[str, bool], str] = {}
+    shapes: dict[str, str] = {}
 
     def fix(text: str, free: bool) -> str:
         if (text, free) not in done:
             fixed = repair_placeholders(text, counts, fallback)
             if free and detector is not None:
-                fixed = replace_invented_pii(fixed, detector, ignore, counts)
+                fixed = replace_invented_pii(fixed, detector, ignore, counts, shapes)
             done[(text, free)] = fixed
         return done[(text, free)]
 
@@ -317,7 +318,7 @@ def _repaired(draft: Draft, free_fields: list[str], detector: PiiDetector | None
         return value
 
     body = {k: walk(v, k in free_fields) for k, v in draft.body.items()}
-    return Draft(body, [fix(t, True) for t in draft.texts])
+    return Draft(body, [fix(t, True) for t in draft.texts], shapes)
 
 
 def build_context(

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Collection
 
 from privacy.placeholders import PLACEHOLDER, find_placeholders
+from privacy.surrogates import SHAPED_TYPES
 from synth.fill import known_type
 from synth.pii import PiiDetector
 
@@ -150,10 +151,12 @@ def _repair_shapes(text: str, rewrite) -> str:
     return _SHAPES.sub(one, text)
 
 
-def replace_invented_pii(text: str, detector: PiiDetector, ignore: Collection[str], repairs: Counter | None = None) -> str:
+def replace_invented_pii(text: str, detector: PiiDetector, ignore: Collection[str], repairs: Counter | None = None,
+                         shapes: dict[str, str] | None = None) -> str:
     """`text` with every detected PII span outside a placeholder (not of an `ignore` type, and of a
     type synthesis has surrogates for) replaced by a new placeholder of its type, numbered after the
-    text's own ones."""
+    text's own ones. `shapes` gets placeholder → replaced value for the types whose surrogate takes
+    the shape of the value it replaces ("on Tuesday" is filled as "on Friday", not "on April 1998")."""
     holes = [(start, end) for *_, start, end in find_placeholders(text)]
     numbers = Counter()
     for entity_type, number, *_ in find_placeholders(text):
@@ -167,7 +170,10 @@ def replace_invented_pii(text: str, detector: PiiDetector, ignore: Collection[st
         spans.append((known_type(entity_type), start, end))
     for entity_type, start, end in reversed(spans):
         numbers[entity_type] += 1
-        text = f"{text[:start]}<{entity_type}_{numbers[entity_type]}>{text[end:]}"
+        token = f"<{entity_type}_{numbers[entity_type]}>"
+        if shapes is not None and entity_type in SHAPED_TYPES:
+            shapes[token] = text[start:end]
+        text = f"{text[:start]}{token}{text[end:]}"
         if repairs is not None:
             repairs["invented_pii_replaced"] += 1
     return text

@@ -35,6 +35,9 @@ class Task:
 class Draft:
     body: dict  # the record's generated fields, placeholders not yet filled
     texts: list[str]  # the free texts in it, for the quality filters
+    # placeholder → the invented value repair replaced by it, where its surrogate takes that value's
+    # shape (dates: synth/repair.py); kept in memory for the fill, never stored
+    shapes: dict[str, str] = field(default_factory=dict)
 
 
 Generate = Callable[..., Completion]  # (messages or prompt, schema=None, stop=None) -> Completion
