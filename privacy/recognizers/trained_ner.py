@@ -8,6 +8,8 @@ model is refused (this recognizer then finds nothing, and `python -m privacy.ner
 
 from __future__ import annotations
 
+import calendar
+
 import regex
 
 from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerResult
@@ -20,6 +22,9 @@ from privacy.recognizers.world_place import placed
 from privacy.recognizers.street_address import STREET_SUFFIXES, STREET_WORDS_ABROAD
 
 _STREET_WORD = regex.compile(rf"(?i)(?:\b(?:{STREET_SUFFIXES})\b|{STREET_WORDS_ABROAD})")
+_MONTH = "|".join(m for m in calendar.month_name if m)
+# "12 August 2004", "August 12, 2004": a date, whatever street word follows it ("... that fares would rise")
+_FULL_DATE = regex.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH})\s+\d{{4}}\b|\b(?:{_MONTH})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b")
 
 
 @register
@@ -52,6 +57,8 @@ class TrainedNerRecognizer(LocalRecognizer):
                 return False  # "Welcome to ...": a sentence's first word, not a town
             return bool(words) and all(w in self.known for w in words)
         if entity.label_ == "STREET_ADDRESS":
+            if _FULL_DATE.search(entity.text):
+                return False  # "12 August 2004 that fares would rise": "Rise" and "Pass" are street words too
             return any(t.is_digit for t in entity) and bool(_STREET_WORD.search(entity.text))
         if any(t.like_num for t in entity) and not entity.text.isupper():
             return False  # "March 3rd": a date beside a word that is also a town, not a company

@@ -46,6 +46,17 @@ def test_a_month_that_is_also_a_town_is_a_date(analyzer, default_policy):
     assert _covered(analyzer, default_policy, "He moved to March, a town in Cambridgeshire.", "March")
 
 
+def test_a_full_date_before_a_street_word_is_a_date_not_an_address(analyzer, default_policy):
+    """"Rise" and "Pass" are street words; "on 12 August 2004 that fares would rise" is a date and prose."""
+    for text, date in (("The firm said on 12 August 2004 that fares would rise.", "12 August 2004"),
+                       ("The minister said on March 5, 2004 that the bill would pass.", "March 5, 2004")):
+        found = _found(analyzer, default_policy, text)
+        assert "STREET_ADDRESS" not in {kind for kind, _ in found}, found
+        assert "fares" not in " ".join(v for _, v in found) and "bill" not in " ".join(v for _, v in found)
+        assert _covered(analyzer, default_policy, text, date)
+    assert _covered(analyzer, default_policy, "He lives at 12 May Street in Leeds.", "12 May Street")
+
+
 def test_address_block_in_the_countrys_own_order(analyzer, default_policy):
     text = "Recipient: Halvard Moe\nSkippergata 14\n3015 Drammen\nNorway"
     for value in ("Skippergata 14", "3015", "Drammen", "Norway"):
