@@ -22,6 +22,7 @@ from privacy.recognizers.world_place import placed
 from privacy.recognizers.street_address import STREET_SUFFIXES, STREET_WORDS_ABROAD
 
 _STREET_WORD = regex.compile(rf"(?i)(?:\b(?:{STREET_SUFFIXES})\b|{STREET_WORDS_ABROAD})")
+_PROSE_WORDS = frozenset({"a", "an", "has", "have", "had", "is", "are", "was", "were"})  # lower case only
 _MONTH = "|".join(m for m in calendar.month_name if m)
 # "12 August 2004", "August 12, 2004": a date, whatever street word follows it ("... that fares would rise")
 _FULL_DATE = regex.compile(rf"(?i)\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTH})\s+\d{{4}}\b|\b(?:{_MONTH})\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b")
@@ -41,7 +42,10 @@ class TrainedNerRecognizer(LocalRecognizer):
     def _evidence(self, entity, text: str) -> bool:
         """A small model trained on templates also tags stray words ("I spoke", "spare parts"):
         a name or place must consist of gazetteer words, a street hold a number and a street
-        word, a company be in capitals or hold a gazetteer word."""
+        word, a company be in capitals or hold a gazetteer word. No name holds a lower-case article
+        or auxiliary ("a sharp rise", "ran a", "car maker Mercedes has" in news prose)."""
+        if any(t.text in _PROSE_WORDS for t in entity):
+            return False
         words = [t.lower_ for t in entity if t.is_alpha and len(t) > 1]
         if entity.label_ in ("PERSON", "LOCATION"):
             if len(entity[0]) < 2 or any(t.like_num for t in entity):
