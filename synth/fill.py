@@ -92,7 +92,9 @@ class Filler:
         if token not in self._values:
             for draw in range(MAX_DRAWS):
                 self._faker.seed_instance(derive_seed(self._seed, "fill", token, *([draw] if draw else [])))
-                value = surrogate_from(self._faker, entity_type, original=self._shapes.get(token))
+                # a shape with few values ("Tuesday": seven) may hold only source values: later draws drop it
+                shape = self._shapes.get(token) if draw < MAX_DRAWS // 2 else None
+                value = surrogate_from(self._faker, entity_type, original=shape)
                 if self._avoid is None or not self._avoid(value):
                     break
                 self.redrawn += 1

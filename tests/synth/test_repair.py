@@ -157,6 +157,21 @@ def test_a_date_the_model_invents_is_filled_as_a_date_of_its_shape(detector):
     assert re.fullmatch(r"The deal was agreed on [A-Z][a-z]+ \d{4} in talks\.", plain.fill(draft.body["text"], "text")[0])
 
 
+def test_a_date_shape_whose_every_value_is_a_source_value_gives_way_to_a_plain_date():
+    """Seven weekdays, all of them in the source's manifest: the fill drops the shape, not the record."""
+    import calendar
+
+    weekdays = set(calendar.day_name)
+    filler = Filler(avoid=lambda value: value in weekdays)
+    filler.start_record(3, {"<DATE_TIME_1>": "Tuesday"})
+    text = filler.fill("The vote is on <DATE_TIME_1>.", "text")[0]
+    assert re.fullmatch(r"The vote is on [A-Z][a-z]+ \d{4}\.", text), text
+    assert filler.redrawn >= 1
+    shaped = Filler(avoid=lambda value: False)
+    shaped.start_record(3, {"<DATE_TIME_1>": "Tuesday"})
+    assert shaped.fill("The vote is on <DATE_TIME_1>.", "text")[0][len("The vote is on "):-1] in weekdays
+
+
 def test_a_placeholder_the_model_calls_nationality_is_filled_as_one():
     assert guess_type("NATIONALITY") == "NRP" and known_type("NRP") == "NRP"
     filler = Filler()
