@@ -24,7 +24,9 @@ _GENERATORS: dict[str, Callable[[Faker], str]] = {
     "ZIP_CODE": lambda f: f.postcode(),
     "POSTCODE": lambda f: f.postcode(),
     "ORGANIZATION": lambda f: f.company(),
-    "DATE_TIME": lambda f: f.date_object().strftime("%B %Y"),  # reads in prose: "in April 1998"
+    # one piece: synthesis never inserts a run of pieces that is a source value ("April" of "April 1998"
+    # is one in most news manifests, synth/fill.py), so a date of no known shape is an ISO date
+    "DATE_TIME": lambda f: f.date(),
     "NRP": lambda f: f.language_name(),  # nationality or group: most ("Welsh", "Dutch") are also languages
     "DATE_OF_BIRTH": lambda f: f.date_of_birth().isoformat(),
     "US_SSN": lambda f: f.ssn(),
