@@ -15,7 +15,7 @@ the same at lr 1e-2: 0.55; at batch 50 over 6 epochs: 0.61. The base model with 
 0.46. Between DP runs of one setting the ratio moves by ±0.09, more than any setting moved it, so the
 defaults were kept; on 100 records the noise ε = 8 needs outweighs what the records teach.
 Keyword steering under DP from a list read from no record (tried 2026-12-06, Xeon 2 cores, dev draw 0, two
-generations; branch try/public-keywords): per label, the words the base model ranks after "List ten keywords
+generations; the code was not kept): per label, the words the base model ranks after "List ten keywords
 of a news article (label: …). Keywords:", weighted p · log(lift) against the other labels (e.g. sport:
 football, cricket, soccer; tech: blockchain, cybersecurity), named in the DP model's training requests and
 drawn at generation. DP-LoRA ε = 8 with them: TSTR ratio 0.568 (0.544–0.592), AUC 0.945; the base model with

@@ -19,7 +19,7 @@ Asking for two or three keywords per record instead of one (same bench, dev part
 2026-12-03) bought nothing that held: on one task draw TSTR ratio 0.87 / 0.83 against 0.90 with AUC
 0.88 / 0.91 against 0.93, on a second draw 0.87 against 0.89 with AUC 0.930 against 0.933. Five
 examples per prompt instead of three (`k`) did worse on both (ratio 0.76, AUC 0.95).
-Entity steering, tried 2026-12-06 (branch try/entity-steering): each request also asked for the
+Entity steering, tried 2026-12-06 (code not kept): each request also asked for the
 placeholder mix of a real record of its label, numbered afresh ("Use the placeholders <PERSON_1>,
 <ORGANIZATION_1>."), each example shown asked for its own. Dev draw 2, two generations each, paired:
 AUC 0.878 (0.872–0.884) against 0.840 (0.834–0.846) without, TSTR ratio 0.819 against 0.801. The 135M
