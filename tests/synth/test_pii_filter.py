@@ -130,3 +130,22 @@ def uncovered_the(record: dict) -> list[str]:
     spans = [(s["start"], s["end"]) for s in record["_provenance"]["surrogates"] if s["field"] == "text"]
     return [m.group() for m in re.finditer(r"\b[Tt]he\b", record["text"])
             if not any(a <= m.start() and m.end() <= b for a, b in spans)]
+
+
+def test_a_weekday_the_model_writes_is_replaced_by_another_weekday(engine):
+    """Real generation, a policy that reads weekdays as dates: the repaired weekday keeps its shape
+    through the fill (a weekday, never a plain ISO date) and is listed as a surrogate."""
+    import re
+
+    from privacy.policy import PatternRule, PrivacyPolicy
+
+    days = r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b"
+    weekdays = detector_for(PrivacyPolicy(recognizers=[PatternRule(name="day", entity="DATE_TIME", regex=days, score=0.9)]))
+    tickets = [{"id": f"W{i}", "label": "shipping", "text": f"My parcel was due on {day} but never came. Can <PERSON_1> check?"}
+               for i, day in enumerate(["Monday", "Friday", "Tuesday", "Thursday", "Monday", "Wednesday"])]
+    request = SynthRequest(mode="fewshot", n=4, seed=3, k=2, label_field="label", sampling=Sampling(max_tokens=40))
+    result = synthesize(tickets, request, engine, pii_detector=weekdays, pii_ignore=IGNORE)
+    dates = [r["text"][s["start"]:s["end"]] for r in result.records for s in r["_provenance"]["surrogates"]
+             if s["entity_type"] == "DATE_TIME"]
+    assert result.summary["repaired"].get("invented_pii_replaced"), result.summary  # the model wrote weekdays
+    assert dates and all(re.fullmatch(days, d) for d in dates), dates

@@ -135,25 +135,23 @@ def test_a_date_and_a_nationality_are_scrubbed_as_in_the_source(detector):
 
 
 def test_a_date_the_model_invents_is_filled_as_a_date_of_its_shape(detector):
-    """"on January 5, 2004" becomes another "Month D, YYYY", not "on April 1998"; the invented value never stays."""
+    """"on January 5, 2004" becomes another "Month D, YYYY", not a plain date; the invented value never stays."""
     from audit.text import record_text
-    from synth.generate import _repaired
-    from synth.modes import Draft
 
     draft_text = "The deal was agreed on January 5, 2004 in talks."
-    counts: Counter = Counter()
-    draft = _repaired(Draft({"text": draft_text}, [draft_text]), ["text"], detector, (), counts)
-    assert draft.shapes == {"<DATE_TIME_1>": "January 5, 2004"}, draft.body
+    shapes: dict = {}
+    fixed = replace_invented_pii(draft_text, detector, (), Counter(), shapes)
+    assert shapes == {"<DATE_TIME_1>": "January 5, 2004"}, fixed
     filler = Filler()
-    filler.start_record(11, draft.shapes)
-    text = filler.fill(draft.body["text"], "text")[0]
+    filler.start_record(11, shapes)
+    text = filler.fill(fixed, "text")[0]
     assert re.fullmatch(r"The deal was agreed on [A-Z][a-z]+ \d{1,2}, \d{4} in talks\.", text), text
     assert "2004" not in text and text != draft_text
     record = {"text": text, "_provenance": {"surrogates": filler.filled}}
     assert record_text(record, ["text"]) == "The deal was agreed on <DATE_TIME> in talks."
     plain = Filler()
     plain.start_record(11)  # without the shape: a plain date
-    assert re.fullmatch(r"The deal was agreed on \d{4}-\d{2}-\d{2} in talks\.", plain.fill(draft.body["text"], "text")[0])
+    assert re.fullmatch(r"The deal was agreed on \d{4}-\d{2}-\d{2} in talks\.", plain.fill(fixed, "text")[0])
 
 
 def test_a_date_shape_whose_every_value_is_a_source_value_gives_way_to_a_plain_date():
