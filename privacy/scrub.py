@@ -114,8 +114,9 @@ class Scrubber:
             found = [(record, spans) for batch, detections in window for record, spans in _unit_spans(batch, detections)]
             for record, spans in found:
                 self._dataset_values.learn(record.units, spans)
-            for record, spans in found:
-                yield self._finish(record, self._dataset_values.extend(record.units, spans), vault)
+            extended = self._dataset_values.extend_window([(record.units, spans) for record, spans in found])
+            for (record, _), spans in zip(found, extended):
+                yield self._finish(record, spans, vault)
                 done += 1
                 if progress:
                     progress(done, total)

@@ -25,6 +25,10 @@ placeholder-opening token ("<", " <") of 3 × log(real placeholders per record /
 kept records carry fewer (2.4 / 3.0 against the real 3.8 / 4.3): they rose to 3.0 / 3.4, AUC 0.823 / 0.911
 against 0.842 / 0.897, TSTR ratio 0.875 / 0.774 against 0.884 / 0.788, lift +0.066 / +0.014 against
 +0.084 / +0.049.
+Also tried and not kept (2026-12-06, dev draws 0 and 1, two generations each, Xeon 2 cores): `ratio`
+1.5 instead of 2 (function words the kept records overuse — "is", "for", "been", "with", "was" — biased
+too): AUC 0.833 / 0.780 against 0.818 / 0.825, TSTR ratio 0.811 / 0.884 against 0.842 / 0.851 — one
+draw better, one worse, each inside a draw's run-to-run spread.
 """
 
 from __future__ import annotations

@@ -100,3 +100,23 @@ def test_only_known_names_spread_as_single_words():
     text = "we will call Jankowski. Arrival: Payment due"
     [spans] = values.extend([Unit(("text",), "text", text)], [[]])
     assert [text[s.start:s.end] for s in spans] == ["Jankowski"]  # a surname; not "will", nor misreads
+
+
+def test_a_lowercase_word_found_once_does_not_take_every_record_that_writes_it(analyzer):
+    """One lower-case "sales" taken for a name (a surname too) must not leave the word out of every
+    record of the dataset; a lower-case name found once and repeated in two other chats still goes."""
+    records = [{"id": "0", "customer": "sales", "text": "first contact"}]
+    records += [{"id": f"s{i}", "text": f"quarterly sales rose {i} per cent"} for i in range(6)]
+    records += [{"id": "n", "customer": "antony", "text": "first contact"}]
+    records += [{"id": f"a{i}", "text": f"ok antony will call back {i}"} for i in range(2)]
+    out = _scrub(analyzer, records)
+    assert all("quarterly sales rose" in line for line in out[1:7])
+    assert not any("antony" in line for line in out[7:])
+
+
+def test_lowercase_words_of_a_capitalised_name_are_no_name_parts():
+    values = DatasetValues()
+    values.learn(*_units_and_spans("the soul singer Ray Charles", "singer Ray Charles", "PERSON"))
+    text = "Charles met the singer"
+    [spans] = values.extend([Unit(("text",), "text", text)], [[]])
+    assert [text[s.start:s.end] for s in spans] == ["Charles"]
