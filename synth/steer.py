@@ -15,6 +15,10 @@ conditions, and the reply is cut after that many sentences (`LengthSampler`, `cu
 (`SynthRequest.shape_length`): on BBC News ledes (bench/utility.py, dev part) it left the
 discriminator where it was (AUC 0.88 vs 0.89) and cost TSTR macro-F1 (0.49 vs 0.56), shorter
 records carrying less of their topic; keyword steering, on by default, raised it (0.56 vs 0.48).
+Measured again on today's pipeline (2026-12-06, Xeon 2 cores, dev draws 0 and 1, two generations each,
+`--set shape_length=true`): 58% of the kept records have the real ledes' two sentences, 30% three or
+more; cut to a drawn count, TSTR ratio 0.786 / 0.810 against 0.842 / 0.851, AUC 0.823 / 0.827 against
+0.818 / 0.825 — still off by default.
 Asking for two or three keywords per record instead of one (same bench, dev part, n=100, tried
 2026-12-03) bought nothing that held: on one task draw TSTR ratio 0.87 / 0.83 against 0.90 with AUC
 0.88 / 0.91 against 0.93, on a second draw 0.87 against 0.89 with AUC 0.930 against 0.933. Five
