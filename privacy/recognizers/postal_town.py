@@ -14,7 +14,8 @@ from privacy.recognizers.street_address import STREET_SUFFIXES
 
 _TOWN_WORD = r"(?:[A-ZÀ-Ý][\w'’]*(?:-(?:[a-zà-ý]{1,4}-)?[A-ZÀ-Ý]?[\w'’]+)*)"
 _LINK = r"(?:[ \t]+(?:am|an|der|de|del|di|la|le|sur|en|upon|on|im)[ \t]+|[ \t]+)"
-_NOT_A_TOWN = (r"(?!(?i:the|a|an|my|your|our|his|her|their|this|that|it|there|here|last|next|new|with|and|to"
+_NOT_A_TOWN = (r"(?!(?i:the|a|an|another|other|some|any|each|every|its|my|your|our|his|her|their|this|that|it"
+               r"|there|here|last|next|new|with|and|to"
                r"|please|thanks|i|we|you|he|she|they|two-factor|invoice|booking|order|ticket|ref|receipt)\b)")
 _TOWN = rf"\b{_NOT_A_TOWN}{_TOWN_WORD}(?:{_LINK}{_TOWN_WORD}){{0,2}}"
 _UK_POSTCODE = r"(?:[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})"

@@ -46,6 +46,14 @@ def test_a_month_that_is_also_a_town_is_a_date(analyzer, default_policy):
     assert _covered(analyzer, default_policy, "He moved to March, a town in Cambridgeshire.", "March")
 
 
+def test_a_determiner_after_a_moving_cue_is_no_town(analyzer, default_policy):
+    """"moved to another site" names no town; "moved to huesca" does."""
+    for text in ("Local authorities want it moved to another site.", "they relocated to other premises",
+                 "The club moved to its new ground."):
+        assert "LOCATION" not in {kind for kind, _ in _found(analyzer, default_policy, text)}, text
+    assert _covered(analyzer, default_policy, "i moved to huesca last year", "huesca")
+
+
 def test_a_full_date_before_a_street_word_is_a_date_not_an_address(analyzer, default_policy):
     """"Rise" and "Pass" are street words; "on 12 August 2004 that fares would rise" is a date and prose."""
     for text, date in (("The firm said on 12 August 2004 that fares would rise.", "12 August 2004"),
