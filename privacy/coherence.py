@@ -16,8 +16,9 @@ What spreads:
   must not take every "Payment" of the dataset with it. Places, organisations, postcodes and dates stay in their record: "Paris" in
   one record's address says nothing about "Paris" in another's prose.
 - A single word detected only as written in lower case ("sales", "given", "charity": surnames and first
-  names that are everyday words too) spreads only while detectors found it in at least one of every
-  `LOWER_WORD_RATIO` + 1 records of the window that write it: one misread "sales" in a news lede took
+  names that are everyday words too) spreads to a window's records only while the records detectors
+  found it in (so far in the dataset) are at least a (`LOWER_WORD_RATIO` + 1)th of the window's
+  records that write it undetected: one misread "sales" in a news lede took
   the word from 33 other ledes of 500 (BBC News); a lower-case chat name found once and repeated in two other
   chats still spreads.
 
