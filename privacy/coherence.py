@@ -17,7 +17,7 @@ What spreads:
   one record's address says nothing about "Paris" in another's prose.
 - A single word detected only as written in lower case ("sales", "given", "charity": surnames and first
   names that are everyday words too) spreads to a window's records only while the records detectors
-  found it in (so far in the dataset) are at least a (`LOWER_WORD_RATIO` + 1)th of the window's
+  found it in (so far in the dataset) number at least 1 / `LOWER_WORD_RATIO` of the window's
   records that write it undetected: one misread "sales" in a news lede took
   the word from 33 other ledes of 500 (BBC News); a lower-case chat name found once and repeated in two other
   chats still spreads.
