@@ -100,21 +100,22 @@ class DatasetValues:
     def learn(self, units: list[Unit], found: list[list[Detection]]) -> None:
         if self.index.size >= MAX_DATASET_VALUES:
             return
-        words = {word for raw, span in _values(units, found) if span.entity_type == "PERSON"
-                 for word in ([raw] if _single_word(raw) else name_parts(span.entity_type, raw))}
-        self._lower_found.update({w for w in words if w.islower()})
-        self._cased.update(w.lower() for w in words if not w.islower())
+        words: set[str] = set()  # this record's single-word names and name parts, counted once per record
         for raw, span in _values(units, found):
             if span.entity_type in RECORD_ONLY_TYPES or "\n" in raw:
                 continue  # a detection across lines is a misread ("Ibrahim Joseph\nPayment")
             if span.entity_type != "PERSON":
                 self.index.add(raw, span, caseless=False)
                 continue
+            parts = name_parts(span.entity_type, raw)
+            words.update([raw] if _single_word(raw) else parts)
             if len(_NAME_WORD.findall(raw)) > 1 or _known_name(raw):
                 self.index.add(raw, span, caseless=True)
-            for part in name_parts(span.entity_type, raw):
+            for part in parts:
                 if _known_name(part):
                     self.index.add(part, span, caseless=True)
+        self._lower_found.update({w for w in words if w.islower()})
+        self._cased.update(w.lower() for w in words if not w.islower())
 
     def extend_window(self, records: list[tuple[list[Unit], list[list[Detection]]]]) -> list[list[list[Detection]]]:
         """`extend` for each record of a window, less the spread of lower-case words that the window
