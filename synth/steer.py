@@ -23,6 +23,13 @@ Asking for two or three keywords per record instead of one (same bench, dev part
 2026-12-03) bought nothing that held: on one task draw TSTR ratio 0.87 / 0.83 against 0.90 with AUC
 0.88 / 0.91 against 0.93, on a second draw 0.87 against 0.89 with AUC 0.930 against 0.933. Five
 examples per prompt instead of three (`k`) did worse on both (ratio 0.76, AUC 0.95).
+How sharply keywords are drawn (2026-12-06, Xeon 2 cores, dev draws 0 and 1, two generations each, the
+weights raised to a power; code not kept): uniform over a label's keywords (power 0) lowered the TSTR ratio on
+both paths (few-shot 0.824 / 0.821 against 0.842 / 0.851, LoRA 0.705 / 0.859 against 0.773 / 0.893) and raised
+LoRA's AUC (0.721 / 0.713 against 0.657 / 0.712); squared (power 2) raised the AUC on both paths (few-shot
+0.835 / 0.831 against 0.818 / 0.825, LoRA 0.701 / 0.722) for a ratio that moved both ways (few-shot 0.835 /
+0.860, LoRA 0.800 / 0.879). Weights as they are (power 1) stay. (LoRA's figures at power 1 from the same day;
+the few-shot ones from the same code and machine kind the session before.)
 Entity steering, tried 2026-12-06 (code not kept): each request also asked for the
 placeholder mix of a real record of its label, numbered afresh ("Use the placeholders <PERSON_1>,
 <ORGANIZATION_1>."), each example shown asked for its own. Dev draw 2, two generations each, paired:
