@@ -41,6 +41,10 @@ Two against three epochs (dev draw 0, one generation each, 2026-12-05): TSTR rat
 0.820 / 0.814, 0.776 / 0.875; training 211–221 / 297–320 CPU s. Over the four draws the third epoch
 buys nothing on average (ratio 0.81 / 0.79, AUC 0.800 / 0.799) for 1.45× the training time, so the
 policy's default stays at 2.
+The learning rate (`--train-set learning_rate=…`, 3 epochs, two generations each, 2026-12-06, Xeon 2 cores):
+against the default 2e-3 (dev draws 0 / 1: TSTR ratio 0.773 / 0.893, AUC 0.657 / 0.712, 7–9% rejected), 1e-3
+read 0.774 / 0.825, AUC 0.742 / 0.706; 4e-3 (draw 0) 0.647, AUC 0.690, 17% rejected (26 copies of training
+records in two generations). 2e-3 stays.
 LoRA's requests name a keyword (synth/finetune/data.py); `--path lora-nohints` is LoRA without them.
 On the dev part, `--epochs N` and `--train-set FIELD=JSON` (a FinetuneConfig field, e.g.
 `--train-set batch_size=25`) train an ablation under its own name in the bench store.
