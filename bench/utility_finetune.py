@@ -26,8 +26,8 @@ kept, an upper bound only, as such a list is read from every record outside DP-S
 trained and steered with the non-private keyword list of synth/steer.py: TSTR ratio 0.70 [0.63, 0.77], AUC 0.931;
 the base model with no fine-tuning (k = 0) steered by it: 0.64 [0.56, 0.72], AUC 0.950. Even exact keywords leave
 ε = 8 under 0.75, and a keyword list released under DP (a noisy histogram over a public vocabulary) would carry
-less: with 20 records per label and a word in a handful of them, its count does not rise above the noise
-maximum over thousands of candidate words at any noise ε = 8 allows. Not pursued.
+less: by a rough estimate (not measured), with 20 records per label and a word in a handful of them, its count
+would not clear the largest noise among thousands of candidate words at the noise ε = 8 allows. Not pursued.
 Why ε = 8 on 100 records teaches so little: DP-SGD adds noise of std σ·C/B to every coordinate of the averaged
 clipped gradient (guarantee.py's effective noise σ/(q·n), in clip norms). Rank-8 LoRA on every projection of the
 30 blocks has 2,442,240 parameters, so at the defaults (σ 0.57, batch 8, 39 steps: 0.074 per coordinate) the
