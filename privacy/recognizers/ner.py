@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 
+import regex
+
 from presidio_analyzer.predefined_recognizers import SpacyRecognizer
 
 from privacy.recognizers import register
+from privacy.recognizers.street_address import STREET_SUFFIXES, STREET_WORDS_ABROAD
 
 # Field labels and acronyms the small model tags as ORG/PERSON/GPE ("SSN", "IBAN", "MRN", "Visa").
 LABEL_WORDS = frozenset("""
@@ -23,6 +26,14 @@ _CALENDAR_DIGITS = re.compile(r"\b(?:19|20)\d{2}\b|\d{1,4}[./-]\d{1,2}")
 _TOKEN = re.compile(r"[\w'-]+")
 # Titles and verbs the small model takes into a name ("Herr Oksanen", "Seen Kiss András").
 _TITLES = frozenset("mr mrs ms miss mx dr prof herr frau fru hr sr sra srta mme mlle dott sig pt seen".split())
+NAME_TYPES = ("PERSON", "LOCATION", "ORGANIZATION", "NRP")  # the types `trim_lead` applies to
+# Words that open a name's span but are never part of the name ("the Bank of Israel", "of Ireland").
+_FUNCTION_WORDS = frozenset("the a an of in on at for from to by with and or his her its their our my your this that"
+                           .split())
+# Lowercase particles inside names: kept at a span's start ("van Dijk", "de Gaulle", "bin Laden").
+_PARTICLES = frozenset("van von de der den da di du del della des la le al el bin ibn abu ter ten dos das mac st"
+                       .split())
+_STREET_WORD = regex.compile(rf"(?i)(?:{STREET_SUFFIXES})\b|{STREET_WORDS_ABROAD}")  # "rue Timothée Bodin"
 _EDGE_WORD = re.compile(r"[^\W\d_][\w'’-]*\.?")
 
 
@@ -48,6 +59,36 @@ def trim_person(text: str, result):
     else:
         result.start, result.end = words[0].start(), words[-1].end()
     return result
+
+
+def trim_lead(text: str, result):
+    """`result` starting where its name starts (`name_start`)."""
+    result.start = name_start(text, result.start, result.end)
+    return result
+
+
+def name_start(text: str, start: int, end: int) -> int:
+    """Where a name in cased text starts: at its first capitalised word, past the lowercase words the
+    small models take in before it ("the European Union", "won France", "billionaire George Soros").
+    Only function words and words that are nobody's first name are passed over, never a name particle
+    ("van Dijk"), a street word ("rue Timothée Bodin"), a number ("the 10 Downing Street") or a span
+    written all in lowercase (uncased text, where a name is lowercase too)."""
+    words = list(_EDGE_WORD.finditer(text, start, end))
+    lead = 0
+    while lead < len(words) - 1 and words[lead].group().islower() and _before_a_name(words[lead].group()):
+        lead += 1
+    if lead and words[lead].group()[:1].isupper() and not any(c.isdigit() for c in text[start:words[lead].start()]):
+        return words[lead].start()
+    return start
+
+
+def _before_a_name(word: str) -> bool:
+    from privacy.gazetteers import names
+
+    folded = word.rstrip(".")
+    if folded in _FUNCTION_WORDS:
+        return True
+    return folded not in names().first and folded not in _PARTICLES and not _STREET_WORD.match(f"{folded} ")
 
 
 def _opens_a_sentence(text: str, result) -> bool:
@@ -92,6 +133,7 @@ class FilteredSpacyRecognizer(SpacyRecognizer):
     def analyze(self, text, entities, nlp_artifacts=None):
         results = [trim_to_line(text, r) for r in super().analyze(text, entities, nlp_artifacts)]
         results = [trim_person(text, r) if r.entity_type == "PERSON" else r for r in results]
+        results = [trim_lead(text, r) if r.entity_type in NAME_TYPES else r for r in results]
         return [r for r in results if r.end > r.start and self._plausible(r.entity_type, text[r.start:r.end])
                 and not (r.entity_type == "LOCATION" and _opens_a_sentence(text, r))
                 and not (r.entity_type != "DATE_TIME" and _unit_of_a_number(text, r))]

@@ -16,7 +16,7 @@ from presidio_analyzer import AnalysisExplanation, LocalRecognizer, RecognizerRe
 
 from privacy.ner.pipeline import trained_pipeline
 from privacy.recognizers import register
-from privacy.recognizers.ner import FilteredSpacyRecognizer
+from privacy.recognizers.ner import NAME_TYPES, FilteredSpacyRecognizer, name_start
 from privacy.recognizers.world_name import CALENDAR_WORDS, reads_as_a_person
 from privacy.recognizers.world_place import placed
 from privacy.recognizers.street_address import STREET_SUFFIXES, STREET_WORDS_ABROAD
@@ -94,8 +94,11 @@ class TrainedNerRecognizer(LocalRecognizer):
                 continue
             if not self._evidence(entity, text):  # Doc.text rebuilds the string on every call
                 continue
+            start = entity.start_char
+            if entity.label_ in NAME_TYPES:  # "billionaire George Soros": the name starts at "George"
+                start = name_start(text, start, entity.end_char)
             results.append(RecognizerResult(
-                entity.label_, entity.start_char, entity.end_char, self.SCORE,
+                entity.label_, start, entity.end_char, self.SCORE,
                 analysis_explanation=AnalysisExplanation(self.name, self.SCORE, textual_explanation="trained NER"),
                 recognition_metadata={RecognizerResult.RECOGNIZER_NAME_KEY: self.name,
                                       RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))

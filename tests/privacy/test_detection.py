@@ -10,6 +10,7 @@ from privacy.analyzer import build_analyzer, detect, detect_batch, resolve_overl
 from privacy.errors import ModelError, PolicyError
 from privacy.policy import PatternRule, PrivacyPolicy
 from privacy.recognizers import REGISTRY, build_recognizers
+from privacy.recognizers.ner import name_start
 
 
 def found(analyzer, policy, text: str) -> list[tuple[str, str]]:
@@ -105,6 +106,29 @@ def test_words_and_months_in_news_prose_are_not_names(analyzer, default_policy, 
 def test_phrases_holding_an_article_are_not_names(analyzer, default_policy, text, phrase):
     # the trained NER tags these as organisations or people; no name holds a lower-case "a" or "has"
     assert not [v for _, v in found(analyzer, default_policy, text) if phrase in v]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("Talks with the European Union resumed on Monday in Brussels.", "European Union"),
+    ("The fund was set up by billionaire George Soros last year.", "George Soros"),
+    ("Italy beat Wales before they won France in the final.", "France"),
+    ("Tickets for the Berlin Film Festival sold out.", "Berlin Film Festival"),
+])
+def test_a_name_in_cased_prose_starts_at_its_first_capitalised_word(analyzer, default_policy, text, value):
+    # spaCy and the trained NER take in "the", "won", "billionaire"; the word stays in the text
+    assert value in [v for _, v in found(analyzer, default_policy, text)]
+
+
+@pytest.mark.parametrize("text, span", [
+    ("Defender Virgil van Dijk signed.", "van Dijk"),  # a name particle
+    ("Elle habite rue Timothée Bodin.", "rue Timothée Bodin"),  # a street word
+    ("They met at the 10 Downing Street gate.", "the 10 Downing Street"),  # a number stays covered
+    ("we met at the european union office", "the european union"),  # uncased text: names are lowercase too
+    ("said the manager to mark Smith", "mark Smith"),  # a first name
+])
+def test_name_start_keeps_particles_street_words_numbers_and_uncased_spans(text, span):
+    start = text.index(span)
+    assert name_start(text, start, start + len(span)) == start
 
 
 def test_a_unit_glued_to_a_number_is_not_a_name(analyzer, default_policy):
