@@ -46,6 +46,8 @@ class TrainedNerRecognizer(LocalRecognizer):
         or auxiliary ("a sharp rise", "ran a", "car maker Mercedes has" in news prose)."""
         if any(t.text in _PROSE_WORDS for t in entity):
             return False
+        if entity.text.islower() and entity.text.endswith("-"):
+            return False  # "peer-" of "peer-to-peer", "anti-" of "anti-war": a piece of a word
         words = [t.lower_ for t in entity if t.is_alpha and len(t) > 1]
         if entity.label_ in ("PERSON", "LOCATION"):
             if len(entity[0]) < 2 or any(t.like_num for t in entity):

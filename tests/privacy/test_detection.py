@@ -131,6 +131,15 @@ def test_name_start_keeps_particles_street_words_numbers_and_uncased_spans(text,
     assert name_start(text, start, start + len(span)) == start
 
 
+@pytest.mark.parametrize("text", [
+    "The first convictions for piracy over peer-to-peer networks have been handed down.",
+    "He lost a landmark appeal over police actions in stopping an anti-war demonstration.",
+])
+def test_a_piece_of_a_hyphenated_word_is_not_a_name(analyzer, default_policy, text):
+    # the trained NER tags "peer-" and "anti-" as a person or a place
+    assert found(analyzer, default_policy, text) == []
+
+
 def test_a_unit_glued_to_a_number_is_not_a_name(analyzer, default_policy):
     # en_core_web_sm reads the "bn" of "$280bn" as a person
     text = "The demand for $280bn (£155bn) was filed by the government."
