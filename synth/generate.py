@@ -30,7 +30,7 @@ from synth.balance import VocabularyBalance
 from synth.copyguard import CopyGuard
 from synth.dataset import DatasetView, ExampleRotation, describe
 from synth.cover import possessive_cover, resurrogate
-from synth.engine import Completion, Engine, Sampling
+from synth.engine import FINETUNED_MIN_P, Completion, Engine, Sampling
 from synth.fill import Filler
 from synth.modes import Draft, Mode, Reject, get_mode
 from synth.pii import PiiDetector, uncovered
@@ -48,7 +48,7 @@ ProgressFn = Callable[[int, int | None], None]
 # de-duplication or vocabulary balance, and a slot given up after max_attempts.
 TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "steer": False,
                "label_check": False, "dedupe": False, "slot_attempts": None, "retry_temperature_step": 0.0,
-               "balance_vocabulary": False, "copy_guard_tokens": None}
+               "balance_vocabulary": False, "copy_guard_tokens": None, "finetuned_min_p": None}
 
 
 class SynthRequest(BaseModel):
@@ -65,6 +65,8 @@ class SynthRequest(BaseModel):
     where: dict[str, str | int | bool] | None = None  # rare mode: the condition to upsample
     schema_: dict | None = Field(None, alias="schema")
     sampling: Sampling = Field(default_factory=Sampling)
+    # A model fine-tuned on the task samples more of its own distribution (`finetuned_sampling`); None: `sampling`.
+    finetuned_min_p: float | None = Field(FINETUNED_MIN_P, ge=0, le=1)
     k: int = Field(3, ge=0, le=16)  # examples per prompt (0: e.g. for a model fine-tuned on the task)
     max_attempts: int = Field(3, ge=1, le=20)  # the job's budget: max_attempts × n attempts in all
     slot_attempts: int | None = Field(12, ge=1, le=100)  # tries one slot may use (None: max_attempts)
@@ -143,6 +145,7 @@ def synthesize(
     the audit re-scan's ignored types, so both count alike)."""
     mode = get_mode(request.mode)
     require_scrubbed(records)
+    request = finetuned_sampling(request, engine)
     ctx = build_context(records, request, mode, steer_without_examples=trained_with_hints(engine))
     tasks = mode.plan(ctx)
     run = _Run(ctx, mode, engine, source_values, pii_detector, pii_ignore)
@@ -157,6 +160,28 @@ def synthesize(
                 progress(done, len(tasks))
     out.sort(key=lambda r: r["_provenance"]["slot"])
     return SynthResult(out, _summary(run, request, mode, engine, len(out), time.perf_counter() - started))
+
+
+def finetuned_sampling(request: SynthRequest, engine: Engine) -> SynthRequest:
+    """`request` with the min-p of `finetuned_min_p` when the engine's model was fine-tuned on the task.
+
+    Its distribution is the training records' own, and the base model's cut-off (min-p 0.1: only
+    tokens at least a tenth as likely as the top one) trims the tail that makes text read as real.
+    Measured with bench/utility.py (LoRA, 3 epochs, dev draws 0 and 1, two generations each, the same
+    adapters, 2026-12-06, AMD EPYC 2 cores; `--set 'sampling={"min_p": …}'`): min-p 0.1 → TSTR ratio
+    0.764 / 0.814, discriminator AUC 0.702 / 0.720, 10% / 8% rejected; 0.05 → 0.721 / 0.862, AUC 0.698 /
+    0.698; 0.02 → 0.719 / 0.846, AUC 0.645 / 0.708, 7% / 3% rejected; 0 → 0.728 / 0.759, AUC 0.665 /
+    0.690. 0.02 lowers the AUC by 0.03 on average for the same ratio; with no cut-off the ratio falls."""
+    if request.finetuned_min_p is None or not fine_tuned(engine):
+        return request
+    sampling = request.sampling.model_copy(update={"min_p": request.finetuned_min_p})
+    return request.model_copy(update={"sampling": sampling})
+
+
+def fine_tuned(engine: Engine) -> bool:
+    """Was the engine's model fine-tuned on the task (synth/finetune; its provenance names the prompt format)?"""
+    model = getattr(engine, "model", None)
+    return bool(getattr(model, "provenance", None) and "prompt_format" in model.provenance)
 
 
 def trained_with_hints(engine: Engine) -> bool:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from synth.engine import RuntimeSettings, Sampling
+from synth.engine import FINETUNED_MIN_P, RuntimeSettings, Sampling
 
 if TYPE_CHECKING:
     from privacy.policy import PrivacyPolicy
@@ -22,6 +22,8 @@ class SynthPolicy(BaseModel):
     max_attempts: int = Field(3, ge=1, le=20)
     label_target: Literal["balanced", "as-is"] | dict[str, float] | None = None
     sampling: Sampling = Field(default_factory=Sampling)
+    # A model fine-tuned on the task samples with this min-p instead of sampling's (null: sampling's own).
+    finetuned_min_p: float | None = Field(FINETUNED_MIN_P, ge=0, le=1)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     fill_placeholders: bool = True
     balance_vocabulary: bool = True  # bias generation away from words the synthetic records overuse (synth/balance.py)
@@ -51,6 +53,7 @@ class SynthPolicy(BaseModel):
             max_attempts=self.max_attempts,
             label_target=self.label_target,
             sampling=self.sampling,
+            finetuned_min_p=self.finetuned_min_p,
             fill_placeholders=self.fill_placeholders,
             balance_vocabulary=self.balance_vocabulary,
             label_check=self.label_check,
