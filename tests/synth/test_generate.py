@@ -200,3 +200,21 @@ def test_made_up_placeholder_types_are_filled_as_the_names_the_records_hold(engi
         organisations[flag] = Counter(s["entity_type"] for r in result.records
                                       for s in r["_provenance"]["surrogates"])["ORGANIZATION"]
     assert organisations[False] >= 1 and organisations[True] < organisations[False], organisations
+
+
+def test_a_model_fine_tuned_on_the_task_samples_with_the_finetuned_min_p(fewshot, records, model):
+    from dataclasses import replace
+
+    from synth.engine import Engine
+    from synth.generate import finetuned_sampling
+
+    request, base_result = fewshot
+    assert {r["_provenance"]["sampling"]["min_p"] for r in base_result.records} == {request.sampling.min_p}
+    tuned = Engine(replace(model, provenance={**model.provenance, "prompt_format": {"hints": False}}))
+    try:
+        result = until_delivered(request.model_copy(update={"k": 0}), records, tuned)
+        assert finetuned_sampling(request.model_copy(update={"finetuned_min_p": None}), tuned).sampling.min_p == 0.1
+    finally:
+        tuned.close()
+    assert result.records, result.summary
+    assert {r["_provenance"]["sampling"]["min_p"] for r in result.records} == {request.finetuned_min_p} != {0.1}
