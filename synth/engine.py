@@ -57,7 +57,7 @@ class Sampling(BaseModel):
     max_tokens: int = Field(96, ge=1, le=4096)
 
 
-# The min-p a model fine-tuned on the task samples with instead (synth.generate.finetuned_sampling).
+# The min-p a model fine-tuned on the task without DP samples with instead (synth.generate.finetuned_sampling).
 FINETUNED_MIN_P = 0.02
 
 

@@ -22,7 +22,7 @@ class SynthPolicy(BaseModel):
     max_attempts: int = Field(3, ge=1, le=20)
     label_target: Literal["balanced", "as-is"] | dict[str, float] | None = None
     sampling: Sampling = Field(default_factory=Sampling)
-    # A model fine-tuned on the task samples with this min-p instead of sampling's (null: sampling's own).
+    # A model fine-tuned on the task without DP samples with this min-p instead of sampling's (null: sampling's own).
     finetuned_min_p: float | None = Field(FINETUNED_MIN_P, ge=0, le=1)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     fill_placeholders: bool = True

@@ -202,7 +202,7 @@ def test_made_up_placeholder_types_are_filled_as_the_names_the_records_hold(engi
     assert organisations[False] >= 1 and organisations[True] < organisations[False], organisations
 
 
-def test_a_model_fine_tuned_on_the_task_samples_with_the_finetuned_min_p(fewshot, records, model):
+def test_a_model_fine_tuned_on_the_task_without_dp_samples_with_the_finetuned_min_p(fewshot, records, model):
     from dataclasses import replace
 
     from synth.engine import Engine
@@ -216,5 +216,10 @@ def test_a_model_fine_tuned_on_the_task_samples_with_the_finetuned_min_p(fewshot
         assert finetuned_sampling(request.model_copy(update={"finetuned_min_p": None}), tuned).sampling.min_p == 0.1
     finally:
         tuned.close()
+    under_dp = Engine(replace(model, provenance={**model.provenance, "prompt_format": {}, "dp_sgd": True}))
+    try:
+        assert finetuned_sampling(request, under_dp).sampling.min_p == 0.1  # a DP model keeps the base sampler
+    finally:
+        under_dp.close()
     assert result.records, result.summary
     assert {r["_provenance"]["sampling"]["min_p"] for r in result.records} == {request.finetuned_min_p} != {0.1}
