@@ -26,7 +26,7 @@ _CALENDAR_DIGITS = re.compile(r"\b(?:19|20)\d{2}\b|\d{1,4}[./-]\d{1,2}")
 _TOKEN = re.compile(r"[\w'-]+")
 # Titles and verbs the small model takes into a name ("Herr Oksanen", "Seen Kiss András").
 _TITLES = frozenset("mr mrs ms miss mx dr prof herr frau fru hr sr sra srta mme mlle dott sig pt seen".split())
-NAME_TYPES = ("PERSON", "LOCATION", "ORGANIZATION", "NRP")  # the types `trim_lead` applies to
+NAME_TYPES = ("PERSON", "LOCATION", "ORGANIZATION", "NRP")  # types whose spans start where the name does (`name_start`)
 # Words that open a name's span but are never part of the name ("the Bank of Israel", "of Ireland").
 _FUNCTION_WORDS = frozenset("the a an of in on at for from to by with and or his her its their our my your this that"
                            .split())
