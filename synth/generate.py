@@ -195,8 +195,7 @@ def fine_tuned(engine: Engine) -> bool:
 
 def trained_with_hints(engine: Engine) -> bool:
     """Was the engine's model fine-tuned on requests that name a keyword (synth/finetune/data.py)?"""
-    model = getattr(engine, "model", None)
-    return bool(getattr(model, "provenance", None) and model.provenance.get("prompt_format", {}).get("hints"))
+    return fine_tuned(engine) and bool((engine.model.provenance["prompt_format"] or {}).get("hints"))
 
 
 class _Run:
