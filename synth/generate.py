@@ -65,7 +65,7 @@ class SynthRequest(BaseModel):
     where: dict[str, str | int | bool] | None = None  # rare mode: the condition to upsample
     schema_: dict | None = Field(None, alias="schema")
     sampling: Sampling = Field(default_factory=Sampling)
-    # A model fine-tuned on the task samples more of its own distribution (`finetuned_sampling`); None: `sampling`.
+    # A model fine-tuned on the task without DP samples with this min-p (`finetuned_sampling`); None: `sampling`.
     finetuned_min_p: float | None = Field(FINETUNED_MIN_P, ge=0, le=1)
     k: int = Field(3, ge=0, le=16)  # examples per prompt (0: e.g. for a model fine-tuned on the task)
     max_attempts: int = Field(3, ge=1, le=20)  # the job's budget: max_attempts × n attempts in all
@@ -166,8 +166,9 @@ def finetuned_sampling(request: SynthRequest, engine: Engine) -> SynthRequest:
     """`request` with the min-p of `finetuned_min_p` when the engine's model was fine-tuned on the task
     without DP (a DP-SGD model keeps `sampling`: its learned distribution is noisy, see below).
 
-    Its distribution is the training records' own, and the base model's cut-off (min-p 0.1: only
-    tokens at least a tenth as likely as the top one) trims the tail that makes text read as real.
+    Its distribution is learned from the training records; the base model's cut-off (min-p 0.1: only
+    tokens at least a tenth as likely as the top one) keeps less of it, and the discriminator then tells
+    the records from real ones more easily (the figures below; why was not measured).
     Measured with bench/utility.py (LoRA, 3 epochs, dev draws 0 and 1, two generations each, the same
     adapters, 2026-12-06, AMD EPYC 2 cores; `--set 'sampling={"min_p": …}'`): min-p 0.1 → TSTR ratio
     0.764 / 0.814, discriminator AUC 0.702 / 0.720, 10% / 8% rejected; 0.05 → 0.721 / 0.862, AUC 0.698 /
