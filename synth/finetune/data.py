@@ -13,6 +13,13 @@ the ratio does not move: each path trains its own adapter, and one training per 
 Tried and not kept (dev draw 0, with hints): three source examples in the prompt of the fine-tuned
 model (ratio 0.72, AUC 0.735, lift +0.006 against +0.032); six epochs (the model copies: 50% of
 attempts rejected, 80 copies; ratio 0.72, AUC 0.76).
+Two keywords per request instead of one (2026-12-06, Xeon 2 cores, `--path lora`, 3 epochs, fresh adapters,
+two generations each; the record's two most characteristic words in training, two different words drawn
+at generation, asked as `mentions "a" and "b"`; code not kept): dev draws 0 / 1 / 2 TSTR ratio 0.661 →
+0.837, 0.848 → 0.796, 0.821 → 0.839, AUC 0.641 → 0.710, 0.724 → 0.681, 0.635 → 0.700; held-out draws 0 /
+1 ratio 0.816 → 0.849, 0.845 → 0.778, AUC 0.656 → 0.733, 0.762 → 0.809; rejected 8.6% → 5.3% on average.
+Over the five draws the ratio rose by 0.022 on average (moving both ways by up to 0.18) and the AUC by 0.043
+(higher on four), away from the AUC goal; one keyword stays.
 """
 
 from __future__ import annotations
