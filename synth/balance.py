@@ -29,6 +29,11 @@ Also tried and not kept (2026-12-06, dev draws 0 and 1, two generations each, Xe
 1.5 instead of 2 (function words the kept records overuse — "is", "for", "been", "with", "was" — biased
 too): AUC 0.833 / 0.780 against 0.818 / 0.825, TSTR ratio 0.811 / 0.884 against 0.842 / 0.851 — one
 draw better, one worse, each inside a draw's run-to-run spread.
+On the fine-tuned path too (2026-12-06, Xeon 2 cores, `--path lora`, dev draws 0 / 1, the same adapters, two
+generations each): without the balance (`--set balance_vocabulary=false`) AUC 0.712 / 0.794 against 0.641 /
+0.724, TSTR ratio 0.697 / 0.839 against 0.661 / 0.848 — the balance takes 0.07 off the AUC of the model that
+learned the records' style as well. Twice the `strength` (code not kept): AUC 0.667 / 0.735, ratio 0.637 /
+0.887 — no better.
 """
 
 from __future__ import annotations
