@@ -34,7 +34,7 @@ cores, dev draw 0 written out as JSONL; `airlock scrub` with the default policy 
 test records, `airlock synth train.scrubbed.jsonl --mode classify --label-field label -n 100`, scored with
 this file's `macro_f1_scores` and `discriminator_auc`): 100 of 100 in 104 attempts (4 label-inconsistent),
 20 per label, real records alone 0.659 [0.618, 0.698], TSTR ratio 0.86 [0.79, 0.93], lift +0.048 [+0.013,
-+0.081], AUC 0.839 [0.78, 0.89], 3 min 10 s; the bench's default path on the same draw and machine (one
++0.081], AUC 0.839 [0.78, 0.89], synth 3 min 10 s; the bench's default path on the same draw and machine (one
 generation): ratio 0.78, lift +0.043, AUC 0.877.
 
 Fine-tuned paths (`--path lora|dp8|dp4`, bench/utility_finetune.py): label-conditioned LoRA and DP-LoRA
