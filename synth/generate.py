@@ -164,7 +164,7 @@ def synthesize(
 
 def finetuned_sampling(request: SynthRequest, engine: Engine) -> SynthRequest:
     """`request` with the min-p of `finetuned_min_p` when the engine's model was fine-tuned on the task
-    without DP (a DP-SGD model keeps `sampling`: its learned distribution is noisy, see below).
+    without DP (a DP-SGD model keeps `sampling`: at min-p 0.02 it did worse, see below).
 
     Its distribution is learned from the training records; the base model's cut-off (min-p 0.1: only
     tokens at least a tenth as likely as the top one) keeps less of it, and the discriminator then tells
@@ -181,7 +181,8 @@ def finetuned_sampling(request: SynthRequest, engine: Engine) -> SynthRequest:
     draw's run-to-run spread (its generations differ by up to 0.12).
     DP-LoRA at ε = 8 (dev draws 0 and 1, two generations each, the same adapters): 0.1 → TSTR ratio 0.618 /
     0.609, AUC 0.939 / 0.928, 13% / 11% rejected; 0.02 → 0.478 / 0.486, AUC 0.905 / 0.893, 19% / 15%
-    rejected. The tail of a model trained under DP noise is noise, so DP models keep the base sampler."""
+    rejected: a lower ratio and more rejected on both draws, so DP models keep the base sampler (why was
+    not measured)."""
     if request.finetuned_min_p is None or not fine_tuned(engine) or engine.model.provenance.get("dp_sgd"):
         return request
     sampling = request.sampling.model_copy(update={"min_p": request.finetuned_min_p})

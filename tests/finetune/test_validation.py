@@ -154,6 +154,20 @@ def test_provenance_records_the_guarantee_and_the_data(dp_run, base, splits):
     assert prov["prompt_format"]["hints"] is False  # keywords are read from all records: never under DP
 
 
+def test_a_model_trained_under_dp_keeps_the_base_sampler(dp_run, overfit_model):
+    from synth.engine import Engine, RuntimeSettings
+    from synth.generate import SynthRequest, finetuned_sampling
+
+    request = SynthRequest(mode="classify", n=1, k=0)
+    assert request.sampling.min_p != request.finetuned_min_p
+    for trained, min_p in ((dp_run["model"], request.sampling.min_p), (overfit_model["model"], request.finetuned_min_p)):
+        engine = Engine(trained, RuntimeSettings(n_ctx=256))
+        try:
+            assert finetuned_sampling(request, engine).sampling.min_p == min_p
+        finally:
+            engine.close()
+
+
 def test_exported_gguf_keeps_the_base_metadata_and_runs_in_llama_cpp(dp_run, overfit_model, base, splits):
     import gguf
 
