@@ -44,6 +44,9 @@ def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict, si
     privacy_of_training = f"   - The model was {finetuned['guarantee']}.\n" if finetuned else ""
     if finetuned and finetuned.get("differential_privacy"):
         privacy_of_training += DP_SCOPE
+    if finetuned and finetuned.get("records_cut"):
+        privacy_of_training += (f"   - {finetuned['records_cut']} training records were longer than "
+                                f"{finetuned.get('max_length')} tokens; the model learned their start only.\n")
     if choice := state.get("finetune_choice"):
         minutes = f"{timings['finetune'] / 60:.1f} min of training; " if finetuned and "finetune" in timings else ""
         privacy_of_training += f"   - Fine-tuning: {minutes}{choice['reason']}.\n"

@@ -2,15 +2,17 @@
 the policy's `finetune_choice` from the training split's size and an estimate of the CPU time.
 
 The estimate is the measured cost of LoRA on the bundled model (bench/utility.py --path lora, BBC
-News ledes, 100 records × 3 epochs at up to 128 tokens: 262 and 322 CPU-seconds in two held-out runs,
-2026-12-04, ~1.1 CPU-s per example; 1,003 CPU-s before the training loop was sped up), scaled by the
-model file's size against the bundled one's and by DP-SGD's slowdown (the same bench at ε = 8: 415
-CPU-s against LoRA's 322, 1.3×; bench/finetune.py at batch 8 measured 1.01×, 2026-12-05). It is a paper
-estimate, so the policy's budget should leave room.
+News ledes, 100 records × 3 epochs; 2026-12-06, AMD EPYC: 603 CPU-seconds with whole records, a
+median 170 tokens, ~2.0 CPU-s per example; cut at 128 tokens as training was before, 352–364 CPU-s),
+scaled by an example's expected length (the request's 93 tokens and the record's text at 4 characters
+per token, cut at `max_length`), by the model file's size against the bundled one's and by DP-SGD's
+slowdown (the same bench at ε = 8: 415 CPU-s against LoRA's 322, 1.3×; bench/finetune.py at batch 8
+measured 1.01×, 2026-12-05). It is a paper estimate, so the policy's budget should leave room.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -19,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from synth.finetune.config import FinetuneConfig
 
 REFERENCE_MODEL_BYTES = 98_362_432  # SmolLM2-135M-Instruct.Q4_1.gguf, on which the cost was measured
+REFERENCE_TOKENS = 170  # the measured examples' median length: a 93-token request and a ~78-token lede
+REQUEST_TOKENS, CHARS_PER_TOKEN = 93, 4.0  # the bundled request's length; English text in its tokenizer
 DP_SLOWDOWN = 1.3
 
 
@@ -30,7 +34,7 @@ class FinetuneChoice(BaseModel):
     when: Literal["never", "auto", "always"] = "auto"
     min_records: int = Field(1000, ge=1)
     cpu_minutes: float = Field(240, gt=0)
-    cpu_seconds_per_example: float = Field(1.1, gt=0)  # on the reference model, max_length 128
+    cpu_seconds_per_example: float = Field(2.0, gt=0)  # on the reference model, REFERENCE_TOKENS long
 
 
 @dataclass(frozen=True)
@@ -43,16 +47,26 @@ class Decision:
         return asdict(self)
 
 
-def estimate_cpu_minutes(records: int, config: FinetuneConfig, choice: FinetuneChoice, model_bytes: int) -> float:
-    """Training CPU-minutes for `records` examples over the config's epochs on a model of that size."""
+def tokens_per_record(records: Iterable[dict], text_fields: list[str] | None) -> float:
+    """A training example's expected length: the request and the record's text (all fields' values
+    when `text_fields` is None), at the tokenizer's usual characters per token."""
+    lengths = [sum(len(str(v)) for k, v in r.items() if text_fields is None or k in text_fields) for r in records]
+    return REQUEST_TOKENS + (sum(lengths) / len(lengths) / CHARS_PER_TOKEN if lengths else 0.0)
+
+
+def estimate_cpu_minutes(records: int, config: FinetuneConfig, choice: FinetuneChoice, model_bytes: int,
+                         tokens: float = REFERENCE_TOKENS) -> float:
+    """Training CPU-minutes for `records` examples of `tokens` tokens (cut at the config's max_length)
+    over the config's epochs on a model of that size."""
     per_example = choice.cpu_seconds_per_example * (model_bytes / REFERENCE_MODEL_BYTES)
-    per_example *= config.max_length / 128 * (DP_SLOWDOWN if config.dp else 1.0)
+    per_example *= min(tokens, config.max_length) / REFERENCE_TOKENS * (DP_SLOWDOWN if config.dp else 1.0)
     return records * config.epochs * per_example / 60
 
 
-def decide(records: int, config: FinetuneConfig, choice: FinetuneChoice, model_bytes: int, asked: bool) -> Decision:
-    """Fine-tune or not, and why, in words a report can carry."""
-    minutes = round(estimate_cpu_minutes(records, config, choice, model_bytes), 1)
+def decide(records: int, config: FinetuneConfig, choice: FinetuneChoice, model_bytes: int, asked: bool,
+           tokens: float = REFERENCE_TOKENS) -> Decision:
+    """Fine-tune or not, and why, in words a report can carry (`tokens`: an example's expected length)."""
+    minutes = round(estimate_cpu_minutes(records, config, choice, model_bytes, tokens), 1)
     if asked:
         return Decision(True, "asked for (--finetune)", minutes)
     if choice.when != "auto":

@@ -299,21 +299,22 @@ class _Run:
                                                progress=self._stage_progress("finetune"), name=name)
         self.checkpoint["state"]["models"] = {"finetuned": model.name, "base": base.name}
         self.checkpoint["state"]["finetune"] = {k: model.provenance.get(k) for k in (
-            "differential_privacy", "epsilon", "delta", "epsilon_spent", "accountant", "guarantee")}
+            "differential_privacy", "epsilon", "delta", "epsilon_spent", "accountant", "guarantee", "records_cut",
+            "max_length")}
         return {"finetuned_model_sha256": model.sha256, "differential_privacy": config.dp}
 
     def _chooses_finetune(self) -> bool:
         """Decided once per run and kept in the checkpoint. A run that does not fine-tune drops the
         stage, so its progress and completed stages read as a few-shot run's."""
-        from api.finetune_choice import decide
+        from api.finetune_choice import decide, tokens_per_record
         from synth.store import ModelStore
 
         state = self.checkpoint["state"]
         if "finetune_choice" not in state:
             base = ModelStore(self.settings.models_dir).get(self.policy.synth.model)
-            train = sum(1 for _ in read_records(self.work / "train.jsonl"))
-            decision = decide(train, self._finetune_config(), self.policy.finetune_choice, base.path.stat().st_size,
-                              self.options.finetune)
+            train, config = list(read_records(self.work / "train.jsonl")), self._finetune_config()
+            decision = decide(len(train), config, self.policy.finetune_choice, base.path.stat().st_size,
+                              self.options.finetune, tokens_per_record(train, config.text_fields))
             state["finetune_choice"] = decision.as_dict()
             self._save_checkpoint()
         if not state["finetune_choice"]["finetune"]:

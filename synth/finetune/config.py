@@ -33,7 +33,9 @@ class FinetuneConfig(BaseModel):
     lora_r: int = Field(8, ge=1, le=256)
     lora_alpha: float | None = Field(None, gt=0)  # None: 2 × lora_r
     lora_targets: list[LoraModule] | None = Field(None, min_length=1)  # None: every projection
-    max_length: int = Field(128, ge=16, le=8192)
+    # A cap, not a size: batches are padded to their longest sequence. Longer records are trained on
+    # their start only (counted as `records_cut` in the provenance); see synth/finetune/data.py.
+    max_length: int = Field(512, ge=16, le=8192)
     seed: int = 0
     # Which record field names the person a record is about; records of one person then count
     # as one privacy unit (one of them is trained on).

@@ -103,6 +103,7 @@ def finetune(
         "learning_rate": config.learning_rate,
         "batch_size": config.batch_size,
         "max_length": config.max_length,
+        "records_cut": sum(1 for e in encoded if e.cut),  # records longer than max_length, trained on their start
         "seed": config.seed,
         "prompt_format": prompt_format,
         **provenance(plan, unit, outcome.epsilon_spent, outcome.steps, config.epochs, config.seeded_noise),

@@ -27,3 +27,10 @@ def test_a_dp_model_s_card_says_what_epsilon_does_not_cover():
 def test_no_scope_line_without_a_dp_guarantee():
     for finetune in (None, {"differential_privacy": False, "guarantee": "fine-tuned WITHOUT differential privacy"}):
         assert "What ε covers" not in _card(finetune)
+
+
+def test_records_training_cut_short_are_counted_on_the_card():
+    cut = _card({"differential_privacy": False, "guarantee": "fine-tuned WITHOUT differential privacy",
+                 "records_cut": 3, "max_length": 512})
+    assert "3 training records were longer than 512 tokens; the model learned their start only." in cut
+    assert "learned their start only" not in _card({"differential_privacy": False, "guarantee": "g", "records_cut": 0})

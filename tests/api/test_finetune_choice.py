@@ -24,6 +24,19 @@ def test_auto_needs_enough_records_and_a_budget_that_fits():
     assert estimate_cpu_minutes(2000, FinetuneConfig(dp=True), choice, BUNDLED) > enough.estimated_cpu_minutes
 
 
+def test_longer_records_cost_more_up_to_the_length_training_keeps():
+    from api.finetune_choice import tokens_per_record
+
+    short = [{"id": "a", "text": "x" * 40, "label": "l"}] * 3
+    long = [{"id": "a", "text": "x" * 4000, "label": "l"}] * 3
+    assert tokens_per_record(short, ["text"]) == pytest.approx(93 + 10)
+    assert tokens_per_record(long, ["text"]) == pytest.approx(93 + 1000)
+    choice, config = FinetuneChoice(), FinetuneConfig()
+    few, many = (estimate_cpu_minutes(1000, config, choice, BUNDLED, tokens_per_record(r, ["text"])) for r in (short, long))
+    assert many == pytest.approx(few * config.max_length / 103)  # cut at max_length: no cost beyond it
+    assert estimate_cpu_minutes(1000, config.model_copy(update={"max_length": 2048}), choice, BUNDLED, 1093) > many
+
+
 def test_asking_and_the_policy_override_the_estimate():
     tiny = FinetuneChoice(min_records=10**6, cpu_minutes=0.001)
     assert decide(5, FinetuneConfig(), tiny, BUNDLED, asked=True).finetune

@@ -32,8 +32,10 @@ def test_training_prompt_is_the_generators_request_with_no_examples(base):
 
     tokenizer = Tokenizer(base.path)
     encoded = tokenizer.encode(examples[0], 256)
+    short = tokenizer.encode(examples[0], encoded.n_prompt + 10)  # a cap below the record's length cuts its end
     tokenizer.close()
-    assert encoded.ids[-1] == tokenizer.eos  # the model learns to stop after one record
+    assert encoded.ids[-1] == tokenizer.eos and encoded.cut == 0  # the model learns to stop after one record
+    assert short.ids == encoded.ids[: encoded.n_prompt + 10] and short.cut == len(encoded.ids) - len(short.ids)
     engine = Engine(base, RuntimeSettings(n_ctx=256))
     reply = engine.complete(examples[0].messages, Sampling(max_tokens=1), seed=0)
     engine.close()

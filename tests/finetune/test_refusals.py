@@ -132,7 +132,8 @@ def test_cli_unknown_lora_target_is_one_line_and_exit_2(data_dir, tmp_path):
 
 
 def test_cli_lora_targets_reach_the_adapter(data_dir, tmp_path):
-    """The projections named on the command line (spaces allowed) are the ones a real run trains."""
+    """The projections named on the command line (spaces allowed) are the ones a real run trains; records
+    longer than --max-length (a 91-token request and a 30-token ticket, here cut at 110) are counted and named."""
     from typer.testing import CliRunner
 
     from api.cli import app
@@ -143,10 +144,12 @@ def test_cli_lora_targets_reach_the_adapter(data_dir, tmp_path):
     train = tmp_path / "train.jsonl"
     write_records(train, tickets(8, 1))
     result = CliRunner().invoke(app, ["finetune", str(train), "-o", "v-only", "--lora-targets", " v_proj , q_proj",
-                                      "--epochs", "1", "--lora-r", "2", "--threads", "1"])
+                                      "--epochs", "1", "--lora-r", "2", "--threads", "1", "--max-length", "110"])
     assert result.exit_code == 0, result.output
     provenance = ModelStore(Settings().models_dir).get("v-only").provenance
     assert provenance["lora_targets"] == ["v_proj", "q_proj"]
+    assert provenance["records_cut"] == 8 and provenance["max_length"] == 110
+    assert "8 of 8 records were longer than --max-length 110 tokens" in result.output
 
 
 def test_an_export_that_cannot_score_the_next_token_is_refused(setup, tmp_path):
