@@ -30,7 +30,7 @@ def finetune(
     learning_rate: float = typer.Option(2e-3, "--learning-rate", help="AdamW learning rate of the LoRA adapter."),
     lora_r: int = typer.Option(8, "--lora-r", min=1, help="LoRA rank."),
     lora_targets: str = typer.Option(None, "--lora-targets", help="Comma-separated projections the adapter trains, e.g. q_proj,v_proj (default: all seven)."),
-    max_length: int = typer.Option(512, "--max-length", min=16, help="Longest training sequence in tokens (request + record); longer records are trained on their start only."),
+    max_length: int = typer.Option(None, "--max-length", min=16, help="Longest training sequence in tokens (request + record; default 512, 128 with --dp); longer records are trained on their start only."),
     seed: int = typer.Option(0, "--seed", help="Seed of initialisation and data order. DP noise never comes from it: it is drawn from os.urandom."),
     label_field: str = typer.Option(None, "--label-field", help="The class label field, as for `airlock synth`."),
     text_field: list[str] = typer.Option(None, "--text-field", help="A free-text field to learn (repeatable; default: inferred)."),
@@ -70,7 +70,7 @@ def finetune(
     typer.echo(f"finetune: {p['guarantee']}", err=True)
     if p.get("records_cut"):
         typer.echo(f"finetune: {p['records_cut']} of {p['dataset_size']} records were longer than --max-length "
-                   f"{config.max_length} tokens and were trained on their start only", err=True)
+                   f"{config.length_cap} tokens and were trained on their start only", err=True)
 
 
 def _lora_targets(value: str | None) -> list[str] | None:

@@ -59,7 +59,7 @@ def estimate_cpu_minutes(records: int, config: FinetuneConfig, choice: FinetuneC
     """Training CPU-minutes for `records` examples of `tokens` tokens (cut at the config's max_length)
     over the config's epochs on a model of that size."""
     per_example = choice.cpu_seconds_per_example * (model_bytes / REFERENCE_MODEL_BYTES)
-    per_example *= min(tokens, config.max_length) / REFERENCE_TOKENS * (DP_SLOWDOWN if config.dp else 1.0)
+    per_example *= min(tokens, config.length_cap) / REFERENCE_TOKENS * (DP_SLOWDOWN if config.dp else 1.0)
     return records * config.epochs * per_example / 60
 
 

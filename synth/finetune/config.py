@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 # The projections of a Llama-style block a LoRA adapter can sit on.
 LoraModule = Literal["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 LORA_MODULES: tuple[str, ...] = LoraModule.__args__
+LENGTH_CAP, DP_LENGTH_CAP = 512, 128  # default training sequence caps, in tokens (request + record)
 
 
 class FinetuneConfig(BaseModel):
@@ -34,8 +35,8 @@ class FinetuneConfig(BaseModel):
     lora_alpha: float | None = Field(None, gt=0)  # None: 2 × lora_r
     lora_targets: list[LoraModule] | None = Field(None, min_length=1)  # None: every projection
     # A cap, not a size: batches are padded to their longest sequence. Longer records are trained on
-    # their start only (counted as `records_cut` in the provenance); see synth/finetune/data.py.
-    max_length: int = Field(512, ge=16, le=8192)
+    # their start only (counted as `records_cut` in the provenance). None: `length_cap` (synth/finetune/data.py).
+    max_length: int | None = Field(None, ge=16, le=8192)
     seed: int = 0
     # Which record field names the person a record is about; records of one person then count
     # as one privacy unit (one of them is trained on).
@@ -55,6 +56,12 @@ class FinetuneConfig(BaseModel):
     # knows the seed (it is in the provenance) can remove the noise: such a model is recorded and
     # reported as NOT differentially private. Never exposed by the CLI or the policy.
     seeded_noise: bool = False
+
+    @property
+    def length_cap(self) -> int:
+        """`max_length`, or by default whole records up to 512 tokens; under DP the first 128, where whole
+        records measured worse (synth/finetune/data.py)."""
+        return self.max_length or (DP_LENGTH_CAP if self.dp else LENGTH_CAP)
 
     @property
     def alpha(self) -> float:

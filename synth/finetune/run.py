@@ -70,7 +70,7 @@ def finetune(
     )
     tokenizer = Tokenizer(base.path)
     try:
-        encoded = [tokenizer.encode(examples[i], config.max_length) for i in keep]
+        encoded = [tokenizer.encode(examples[i], config.length_cap) for i in keep]
     finally:
         tokenizer.close()
     fingerprint = dataset_fingerprint(chosen)
@@ -102,7 +102,7 @@ def finetune(
         "lora_targets": list(config.targets),
         "learning_rate": config.learning_rate,
         "batch_size": config.batch_size,
-        "max_length": config.max_length,
+        "max_length": config.length_cap,
         "records_cut": sum(1 for e in encoded if e.cut),  # records longer than max_length, trained on their start
         "seed": config.seed,
         "prompt_format": prompt_format,

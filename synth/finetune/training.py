@@ -199,7 +199,7 @@ def _memory_errors(batch, config: FinetuneConfig):
     except (MemoryError, RuntimeError) as error:
         if isinstance(error, MemoryError) or "memory" in str(error).lower():
             raise ModelError(
-                f"ran out of memory training a batch of {_size(batch)} sequences of up to {config.max_length} "
+                f"ran out of memory training a batch of {_size(batch)} sequences of up to {config.length_cap} "
                 "tokens; lower --batch-size or --max-length"
             ) from None
         raise

@@ -21,7 +21,7 @@ def test_auto_needs_enough_records_and_a_budget_that_fits():
     # A model ten times the size, or DP-SGD's slower steps, can take the same data past the budget.
     big = decide(2000, FinetuneConfig(epochs=2), choice, 10 * BUNDLED, asked=False)
     assert not big.finetune and "over the budget" in big.reason
-    assert estimate_cpu_minutes(2000, FinetuneConfig(dp=True), choice, BUNDLED) > enough.estimated_cpu_minutes
+    assert estimate_cpu_minutes(2000, FinetuneConfig(dp=True, max_length=512), choice, BUNDLED) > enough.estimated_cpu_minutes
 
 
 def test_longer_records_cost_more_up_to_the_length_training_keeps():
@@ -33,7 +33,7 @@ def test_longer_records_cost_more_up_to_the_length_training_keeps():
     assert tokens_per_record(long, ["text"]) == pytest.approx(93 + 1000)
     choice, config = FinetuneChoice(), FinetuneConfig()
     few, many = (estimate_cpu_minutes(1000, config, choice, BUNDLED, tokens_per_record(r, ["text"])) for r in (short, long))
-    assert many == pytest.approx(few * config.max_length / 103)  # cut at max_length: no cost beyond it
+    assert many == pytest.approx(few * config.length_cap / 103)  # cut at max_length: no cost beyond it
     assert estimate_cpu_minutes(1000, config.model_copy(update={"max_length": 2048}), choice, BUNDLED, 1093) > many
 
 

@@ -22,3 +22,12 @@ def test_an_unknown_or_empty_lora_target_list_is_refused():
         FinetuneConfig(lora_targets=["attn_qkv"])
     with pytest.raises(ValidationError, match="lora_targets"):
         FinetuneConfig(lora_targets=[])
+
+
+def test_training_sees_whole_records_up_to_512_tokens_and_the_first_128_under_dp():
+    assert FinetuneConfig().length_cap == 512 and FinetuneConfig(dp=True).length_cap == 128
+    # `airlock run --dp` turns DP on over the policy's settings: the cap follows it.
+    assert Policy().finetune.model_copy(update={"dp": True}).length_cap == 128
+    assert FinetuneConfig(dp=True, max_length=300).length_cap == 300 == FinetuneConfig(max_length=300).length_cap
+    with pytest.raises(ValidationError, match="max_length"):
+        FinetuneConfig(max_length=8)
