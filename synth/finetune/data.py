@@ -32,9 +32,10 @@ draw 0 TSTR ratio 0.691 → 0.749, AUC 0.653 → 0.584, rejected 12% → 7%; dev
 0.758 and 0.844 → 0.778, AUC 0.694 → 0.554 and 0.780 → 0.639, rejected 4% → 5% and 11% → 3%. Over the four
 draws the AUC fell on every one (−0.13 on average) and the ratio did not move (+0.005 on average, inside a
 draw's run-to-run spread); generation kept 47–56 records per CPU-minute against 38–45.
-Under DP whole records did worse (`--path dp8`, dev draw 0, two generations each, fresh noise per training):
+Under DP whole records did worse (`--path dp8`, two generations each, fresh noise per training): dev draw 0
 TSTR ratio 0.499 and 0.522 in two trainings with whole records against 0.603 cut at 128 (AUC 0.932 / 0.944
-against 0.935), so DP-LoRA keeps the cap of 128 (`FinetuneConfig.length_cap`; why was not measured).
+against 0.935); dev draw 1 0.622 against 0.692 (AUC 0.919 against 0.904). DP-LoRA keeps the cap of 128
+(`FinetuneConfig.length_cap`; why was not measured).
 """
 
 from __future__ import annotations
