@@ -53,3 +53,43 @@ def test_a_bad_choice_is_one_line(tmp_path):
     with pytest.raises(PolicyError) as error:
         load_policy(path)
     assert "\n" not in str(error.value) and "finetune_choice.when" in str(error.value)
+
+
+def _choice_of_a_run(tmp_path, text: str) -> dict:
+    """The finetune choice `run_pipeline` records for a training split of 20 records of `text`: a work
+    folder as the split leaves it, a policy whose budget declines, and a stop when the synth stage starts."""
+    import json
+
+    from api.db import open_database
+    from api.pipeline import Interrupted, PipelineOptions, run_pipeline
+    from api.policy import load_policy
+    from api.settings import Settings
+    from audit.log import AuditLog
+    from tests.api.conftest import write_policy
+
+    work = tmp_path / f"work-{len(text)}"
+    work.mkdir()
+    checkpoint = {"run_id": "run-1", "completed": ["scrub", "split"], "counts": {}, "timings": {}, "state": {}}
+    (work / "checkpoint.json").write_text(json.dumps(checkpoint))
+    (work / "train.jsonl").write_text("".join(json.dumps({"id": f"rid-{i}", "kind": "note", "label": "a", "text": text})
+                                              + "\n" for i in range(20)))
+    policy = load_policy(write_policy(Settings().data_dir, "budget", finetune_choice={"min_records": 1, "cpu_minutes": 0.001}))
+
+    def stop_at_synth(stage: str, percent: float) -> None:
+        if stage == "synth":
+            raise Interrupted("stopped by the test")
+
+    engine = open_database(f"sqlite:///{tmp_path / 'log.db'}")
+    with pytest.raises(Interrupted):
+        run_pipeline(tmp_path / "unused.jsonl", tmp_path / "out", policy, Settings(), PipelineOptions(workdir=work),
+                     stop_at_synth, audit_log=AuditLog(engine))
+    engine.dispose()
+    return json.loads((work / "checkpoint.json").read_text())["state"]["finetune_choice"]
+
+
+def test_a_run_estimates_from_its_own_records_length(data_dir, tmp_path):
+    """`airlock run` hands the training split's length to the estimate: 20 records of 2,000 characters
+    (93 + 500 tokens, cut at the cap of 512) cost 512 / 103 times as much as 20 of 40 characters."""
+    short, long = _choice_of_a_run(tmp_path, "x" * 40), _choice_of_a_run(tmp_path, "x" * 2000)
+    assert not short["finetune"] and "over the budget" in short["reason"]
+    assert long["estimated_cpu_minutes"] == pytest.approx(short["estimated_cpu_minutes"] * 512 / 103, rel=0.05)
