@@ -25,7 +25,7 @@ def finetune(
     accountant: str = typer.Option("rdp", "--accountant", help="DP: privacy accountant, rdp or prv."),
     clip_norm: float = typer.Option(1.0, "--clip-norm", help="DP: per-record gradient clipping norm."),
     privacy_unit: str = typer.Option(None, "--privacy-unit", help="DP: field naming the person a record is about (their records count once), or 'record'."),
-    epochs: int = typer.Option(2, "--epochs", min=1, help="Passes over the training records."),
+    epochs: int = typer.Option(3, "--epochs", min=1, help="Passes over the training records."),
     batch_size: int = typer.Option(8, "--batch-size", min=1, help="Records per step (the expected batch under DP)."),
     learning_rate: float = typer.Option(2e-3, "--learning-rate", help="AdamW learning rate of the LoRA adapter."),
     lora_r: int = typer.Option(8, "--lora-r", min=1, help="LoRA rank."),

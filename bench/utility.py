@@ -38,15 +38,18 @@ this file's `macro_f1_scores` and `discriminator_auc`): 100 of 100 in 104 attemp
 generation): ratio 0.78, lift +0.043, AUC 0.877.
 
 Fine-tuned paths (`--path lora|dp8|dp4`, bench/utility_finetune.py): label-conditioned LoRA and DP-LoRA
-at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, the issue's protocol; `airlock run
---finetune [--dp]` trains the policy's `finetune.epochs`, 2 by default: set it to 3 to train as measured
-here), then generation with no source examples in the prompt; training CPU time and ε are printed.
-Two against three epochs (dev draw 0, one generation each, 2026-12-05): TSTR ratio 0.74 / 0.72, AUC
-0.827 / 0.779, 11% / 13% rejected, training 149 / 220 CPU s. Dev draws 1–3, two generations each
-(2026-12-06, AMD EPYC): TSTR ratio 0.843 / 0.855, 0.801 / 0.779, 0.869 / 0.799; AUC 0.778 / 0.728,
-0.820 / 0.814, 0.776 / 0.875; training 211–221 / 297–320 CPU s. Over the four draws the third epoch
-buys nothing on average (ratio 0.81 / 0.79, AUC 0.800 / 0.799) for 1.45× the training time, so the
-policy's default stays at 2.
+at ε = 8 and 4 on the same 100 scrubbed training records (3 epochs, the issue's protocol and the policy's
+`finetune.epochs` default), then generation with no source examples in the prompt; training CPU time and ε are
+printed.
+Epochs, when training cut each lede at 128 tokens (before 2026-12-06): two against three, dev draw 0 (one
+generation each, 2026-12-05): TSTR ratio 0.74 / 0.72, AUC 0.827 / 0.779, 11% / 13% rejected, training 149 /
+220 CPU s; dev draws 1–3, two generations each (2026-12-06, AMD EPYC): ratio 0.843 / 0.855, 0.801 / 0.779,
+0.869 / 0.799; AUC 0.778 / 0.728, 0.820 / 0.814, 0.776 / 0.875 — the third epoch bought nothing on average
+(ratio 0.81 / 0.79, AUC 0.800 / 0.799), and the default was 2. On whole records (2026-12-07, AMD EPYC 2 cores,
+dev draws 0 / 1, fresh adapters, two generations each, `--path lora --epochs 2|3|4`): TSTR ratio 0.723 / 0.783
+/ 0.762 and 0.788 / 0.804 / 0.764, AUC 0.655 / 0.559 / 0.494 and 0.557 / 0.526 / 0.595, lift −0.004 / +0.033
+/ +0.020 and +0.062 / +0.062 / +0.061, rejected 8% / 3% / 3% and 2% / 7% / 9%, training 343 / 506 / 654 CPU s:
+three epochs read the best ratio on both draws, so the default is now 3.
 The learning rate (`--train-set learning_rate=…`, 3 epochs, two generations each, 2026-12-06, Xeon 2 cores):
 against the default 2e-3 (dev draws 0 / 1: TSTR ratio 0.773 / 0.893, AUC 0.657 / 0.712, 7–9% rejected), 1e-3
 read 0.774 / 0.825, AUC 0.742 / 0.706; 4e-3 (draw 0) 0.647, AUC 0.690, 17% rejected (26 copies of training

@@ -28,7 +28,8 @@ class FinetuneConfig(BaseModel):
     delta: float | None = Field(None, gt=0, lt=1)
     accountant: Literal["rdp", "prv"] = "rdp"
     clip_norm: float = Field(1.0, gt=0)
-    epochs: int = Field(2, ge=1, le=1000)
+    # 3: on whole records it beat 2 and 4 on both dev draws measured (bench/utility.py docstring).
+    epochs: int = Field(3, ge=1, le=1000)
     batch_size: int = Field(8, ge=1, le=1024)
     learning_rate: float = Field(2e-3, gt=0, le=1)
     lora_r: int = Field(8, ge=1, le=256)
