@@ -50,6 +50,10 @@ dev draws 0 / 1, fresh adapters, two generations each, `--path lora --epochs 2|3
 / 0.762 and 0.788 / 0.804 / 0.764, AUC 0.655 / 0.559 / 0.494 and 0.557 / 0.526 / 0.595, lift −0.004 / +0.033
 / +0.020 and +0.062 / +0.062 / +0.061, rejected 8% / 3% / 3% and 2% / 7% / 9%, training 343 / 506 / 654 CPU s:
 three epochs read the best ratio on both draws, so the default is now 3.
+Under DP (`--path dp8 --epochs 2|3`, same draws and day, cut at 128 tokens as DP trains): TSTR ratio 0.583 /
+0.569 and 0.573 / 0.642, AUC 0.935 / 0.942 and 0.930 / 0.926, lift +0.016 / −0.020 and +0.064 / +0.062, rejected
+11% / 16% and 12% / 16%, training 225–237 / 345–366 CPU s: no clear winner (the third epoch rejects more), and
+one default serves both.
 The learning rate (`--train-set learning_rate=…`, 3 epochs, two generations each, 2026-12-06, Xeon 2 cores):
 against the default 2e-3 (dev draws 0 / 1: TSTR ratio 0.773 / 0.893, AUC 0.657 / 0.712, 7–9% rejected), 1e-3
 read 0.774 / 0.825, AUC 0.742 / 0.706; 4e-3 (draw 0) 0.647, AUC 0.690, 17% rejected (26 copies of training
