@@ -54,6 +54,11 @@ Under DP (`--path dp8 --epochs 2|3`, same draws and day, cut at 128 tokens as DP
 0.569 and 0.573 / 0.642, AUC 0.935 / 0.942 and 0.930 / 0.926, lift +0.016 / −0.020 and +0.064 / +0.062, rejected
 11% / 16% and 12% / 16%, training 225–237 / 345–366 CPU s: no clear winner (the third epoch rejects more), and
 one default serves both.
+Mixing the two paths (post hoc, code not kept: of the records of one few-shot and one LoRA generation on the
+same draw, k per label from LoRA and 20 − k from few-shot; dev draws 0 / 1, two generations each, 2026-12-07):
+k = 0, 6, 10, 14, 20 gave TSTR ratio 0.813, 0.818, 0.801, 0.789, 0.783 and 0.821, 0.805, 0.807, 0.851, 0.804,
+AUC 0.870, 0.756, 0.671, 0.638, 0.580 and 0.821, 0.661, 0.625, 0.533, 0.527: the AUC falls with LoRA's share
+but the ratio stays between the two paths' — a mix adds no coverage that neither has alone.
 The learning rate (`--train-set learning_rate=…`, 3 epochs, two generations each, 2026-12-06, Xeon 2 cores):
 against the default 2e-3 (dev draws 0 / 1: TSTR ratio 0.773 / 0.893, AUC 0.657 / 0.712, 7–9% rejected), 1e-3
 read 0.774 / 0.825, AUC 0.742 / 0.706; 4e-3 (draw 0) 0.647, AUC 0.690, 17% rejected (26 copies of training
