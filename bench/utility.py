@@ -63,6 +63,9 @@ The learning rate (`--train-set learning_rate=…`, 3 epochs, two generations ea
 against the default 2e-3 (dev draws 0 / 1: TSTR ratio 0.773 / 0.893, AUC 0.657 / 0.712, 7–9% rejected), 1e-3
 read 0.774 / 0.825, AUC 0.742 / 0.706; 4e-3 (draw 0) 0.647, AUC 0.690, 17% rejected (26 copies of training
 records in two generations). 2e-3 stays.
+LoRA rank 16 against 8 (`--train-set lora_r=16`, α = 2r, 3 epochs on whole records, dev draws 0 / 1, two
+generations each, 2026-12-07, AMD EPYC): TSTR ratio 0.783 / 0.677 against 0.783 / 0.804, AUC 0.538 / 0.570 against
+0.559 / 0.526, rejected 9% / 9% against 3% / 7%, training 474–487 CPU s against 506. Rank 8 stays.
 LoRA's requests name a keyword (synth/finetune/data.py); `--path lora-nohints` is LoRA without them.
 On the dev part, `--epochs N` and `--train-set FIELD=JSON` (a FinetuneConfig field, e.g.
 `--train-set batch_size=25`) train an ablation under its own name in the bench store.
