@@ -308,15 +308,18 @@ def chosen_model(args):
 
 
 def finetuned_for(train: list[dict], path: str, args) -> tuple:
-    """(model, a note for the table) for a fine-tuned path; (`--model` or None, "") for the few-shot paths."""
+    """(model, a note for the table): for a few-shot path `--model` (None: the default), for a fine-tuned
+    path the model trained from `--model` (default: the bundled SmolLM2)."""
     from bench.utility_finetune import FINETUNE_PATHS, finetuned_model
 
+    chosen = chosen_model(args)
     if path not in FINETUNE_PATHS:
-        model = chosen_model(args)
-        return model, (f"model {model.name}" if model else "")
+        return chosen, (f"model {chosen.name}" if chosen else "")
     store = (args.cache or Path(tempfile.mkdtemp(prefix="airlock-bench-"))) / "models"
-    model, cpu, epsilon = finetuned_model(train, path, args.seed, args.threads, store, args.epochs, args.train_settings)
-    return model, f"training {cpu:.0f} CPU s" + (f", ε spent {epsilon}" if epsilon is not None else ", no DP")
+    model, cpu, epsilon = finetuned_model(train, path, args.seed, args.threads, store, args.epochs, args.train_settings,
+                                          chosen)
+    dp = f", ε spent {epsilon}" if epsilon is not None else ", no DP"
+    return model, (f"from {chosen.name}, " if chosen else "") + f"training {cpu:.0f} CPU s{dp}"
 
 
 def main() -> None:
@@ -337,7 +340,8 @@ def main() -> None:
                         help="generations per path with different seeds, on the same task draw: their mean and range")
     parser.add_argument("--save", type=Path, help="write records and figures as JSON here")
     parser.add_argument("--cache", type=Path, help="keep scrubbed records here between runs (a bench-only key)")
-    parser.add_argument("--model", help="few-shot paths on this model: a name in the store or a GGUF file")
+    parser.add_argument("--model", help="the model few-shot paths run on and fine-tuned paths train from: a name in "
+                                        "the store or a GGUF file")
     args = parser.parse_args()
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     args.train_settings = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.train_set)}

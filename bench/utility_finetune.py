@@ -53,23 +53,26 @@ EPOCHS = 3  # the issue's protocol: "3 epochs on the 100 scrubbed records"
 BASE_MODEL = "smollm2-135m-instruct"
 
 
-def _name(train: list[dict], path: str, seed: int, epochs: int = EPOCHS, settings: dict | None = None) -> str:
+def _name(train: list[dict], path: str, seed: int, epochs: int = EPOCHS, settings: dict | None = None,
+          base: str = BASE_MODEL) -> str:
     digest = hashlib.sha256(json.dumps([r["id"] for r in train]).encode()).hexdigest()[:12]
-    name = f"bench-{path}-{digest}-s{seed}" + ("-hints" if path == "lora" else "") + (f"-e{epochs}" if epochs != EPOCHS else "")
+    name = f"bench-{path}-{digest}-s{seed}" + ("" if base == BASE_MODEL else f"-{base}")
+    name += ("-hints" if path == "lora" else "") + (f"-e{epochs}" if epochs != EPOCHS else "")
     if settings:
         name += "-t" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
     return name
 
 
 def finetuned_model(train: list[dict], path: str, seed: int, threads: int, store_dir: Path, epochs: int = EPOCHS,
-                    settings: dict | None = None):
+                    settings: dict | None = None, base=None):
     """(ModelInfo, training CPU seconds, ε spent or None) for one fine-tuned path (`epochs`, `settings`:
-    FinetuneConfig fields for an ablation)."""
+    FinetuneConfig fields for an ablation; `base`: the model fine-tuned, default the bundled SmolLM2)."""
     from api.settings import Settings
     from synth.finetune import FinetuneConfig, finetune
     from synth.store import ModelStore
 
-    store, name = ModelStore(store_dir), _name(train, path, seed, epochs, settings)
+    base = base or ModelStore(Settings().models_dir).get(BASE_MODEL)
+    store, name = ModelStore(store_dir), _name(train, path, seed, epochs, settings, base.name)
     ledger = Path(store_dir) / f"{name}.json"
     known = {m.name: m for m in store.list()}
     if name in known and ledger.exists():
@@ -79,7 +82,6 @@ def finetuned_model(train: list[dict], path: str, seed: int, threads: int, store
     config = FinetuneConfig(**{"dp": epsilon is not None, "epsilon": epsilon or 8.0, "epochs": epochs, "seed": seed,
                                "text_fields": ["text"], "label_field": "label", "noun": "news article",
                                "threads": threads, "hints": path != "lora-nohints", **(settings or {})})
-    base = ModelStore(Settings().models_dir).get(BASE_MODEL)
     started = time.process_time()
 
     def progress(step: int, total: int | None) -> None:

@@ -2,15 +2,18 @@
 
 Every key/value pair and the tokenizer are copied from the base GGUF; tensors the adapter did not
 touch are copied byte for byte in their original quantization; merged tensors are mapped to their
-GGUF names, given back llama.cpp's rotary layout for q/k (transformers undid it on load, see
-`convert_hf_to_gguf.py`'s `LlamaModel.permute`) and quantized to Q8_0, which keeps a small DP-LoRA
-delta that re-quantizing to 4 bits would partly erase.
+GGUF names by the architecture's layout (`LAYOUTS`), given back llama.cpp's rotary layout for q/k
+where the GGUF keeps it (llama: transformers undid it on load, see `convert_hf_to_gguf.py`'s
+`LlamaModel.permute`; Gemma 3 is stored unpermuted) and quantized to Q8_0, which keeps a small
+DP-LoRA delta that re-quantizing to 4 bits would partly erase. Norm weights, which Gemma's GGUF
+stores shifted by one, are never trained and so never rewritten.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +21,18 @@ import numpy as np
 from privacy.errors import ModelError
 from synth.store import ModelInfo
 
-EXPORTABLE = ("llama",)  # architectures whose tensor layout this writer knows
+
+@dataclass(frozen=True)
+class Layout:
+    """How one architecture's HF tensors become GGUF tensors."""
+
+    gguf_arch: str  # the `gguf.MODEL_ARCH` member whose tensor-name map applies
+    permuted_rotary: bool  # q/k rows stored in llama.cpp's interleaved rotary order
+
+
+# Architectures whose tensor layout this writer knows, each checked end to end (tests/finetune).
+LAYOUTS = {"llama": Layout("LLAMA", permuted_rotary=True), "gemma3": Layout("GEMMA3", permuted_rotary=False)}
+EXPORTABLE = tuple(LAYOUTS)
 PROVENANCE_KEY = "airlock.provenance"
 
 
@@ -28,7 +42,7 @@ def check_exportable(base: ModelInfo) -> None:
         raise ModelError(
             f"model {base.name!r} has architecture {base.architecture or 'unknown'!r}, which Airlock cannot "
             f"export back to GGUF after fine-tuning (supported: {', '.join(EXPORTABLE)}); choose a "
-            "llama-architecture base such as the default SmolLM2"
+            "base of one of those, such as the default SmolLM2"
         )
 
 
@@ -41,20 +55,20 @@ def permute_rotary(weights: np.ndarray, n_head: int) -> np.ndarray:
     )
 
 
-def gguf_tensors(state: dict, n_blocks: int, n_head: int, n_head_kv: int) -> Iterator[tuple[str, np.ndarray]]:
+def gguf_tensors(
+    state: dict, layout: Layout, n_blocks: int, n_head: int, n_head_kv: int
+) -> Iterator[tuple[str, np.ndarray]]:
     """(GGUF name, fp32 array in llama.cpp layout) for each HF tensor in `state`."""
     import gguf
 
-    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, n_blocks)
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH[layout.gguf_arch], n_blocks)
     for hf_name, tensor in state.items():
         name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
         if name is None:
             raise ModelError(f"tensor {hf_name} has no GGUF counterpart; this model cannot be exported")
         data = tensor.detach().to("cpu").float().numpy()
-        if name.endswith("attn_q.weight"):
-            data = permute_rotary(data, n_head)
-        elif name.endswith("attn_k.weight"):
-            data = permute_rotary(data, n_head_kv)
+        if layout.permuted_rotary and name.endswith(("attn_q.weight", "attn_k.weight")):
+            data = permute_rotary(data, n_head if name.endswith("attn_q.weight") else n_head_kv)
         yield name, data
 
 
@@ -67,7 +81,8 @@ def write_gguf(changed: dict, base: ModelInfo, target: Path, provenance: dict) -
     meta = {key: field.contents() for key, field in reader.fields.items() if key.startswith(f"{arch}.")}
     n_head = int(meta[f"{arch}.attention.head_count"])
     n_head_kv = int(meta.get(f"{arch}.attention.head_count_kv", n_head))
-    replaced = dict(gguf_tensors(changed, int(meta[f"{arch}.block_count"]), n_head, n_head_kv))
+    layout = LAYOUTS[arch]
+    replaced = dict(gguf_tensors(changed, layout, int(meta[f"{arch}.block_count"]), n_head, n_head_kv))
 
     writer = gguf.GGUFWriter(target, arch=arch)
     for key, field in reader.fields.items():
