@@ -7,7 +7,9 @@ median 170 tokens, ~2.0 CPU-s per example; cut at 128 tokens as training was bef
 scaled by an example's expected length (the request's 93 tokens and the record's text at 4 characters
 per token, cut at `max_length`), by the model file's size against the bundled one's and by DP-SGD's
 slowdown (the same bench at ε = 8: 415 CPU-s against LoRA's 322, 1.3×; bench/finetune.py at batch 8
-measured 1.01×, 2026-12-05). It is a paper estimate, so the policy's budget should leave room.
+measured 1.01×, 2026-12-05). It is a paper estimate, so the policy's budget should leave room. Scaling by
+file size held as an upper bound on a larger base: Gemma 3 270M (253 MB, 2.6× the bundled file) is
+estimated at 5.2 CPU-s per such example and measured 3.9–4.4 (bench/utility.py --model, 2026-12-07).
 """
 
 from __future__ import annotations

@@ -71,8 +71,14 @@ On the dev part, `--epochs N` and `--train-set FIELD=JSON` (a FinetuneConfig fie
 `--train-set batch_size=25`) train an ablation under its own name in the bench store.
 
 Another model (`--model NAME|FILE.gguf`): the few-shot paths run on a model of the site's store, or on a
-GGUF file registered into a bench-only store (under `--cache`, or a temporary directory) — e.g. to see
-what a larger model reaches on the same protocol.
+GGUF file registered into a bench-only store (under `--cache`, or a temporary directory), and the
+fine-tuned paths train from it — e.g. to see what a larger model reaches on the same protocol.
+LoRA from Gemma 3 270M (`--model gemma-3-270m-q4_k_m.gguf --path lora --generations 2`, 3 epochs on whole
+records as from SmolLM2, 2026-12-07, AMD EPYC 2 cores): dev draws 0 / 1 TSTR ratio 0.813 / 0.847, AUC 0.585 /
+0.581, lift +0.049 / +0.080, rejected 15% / 11% (label-inconsistent 25 and 15 of ~235 attempts), training
+1,166–1,188 CPU s; held-out draws 0 / 1 ratio 0.715 / 0.880, AUC 0.551 / 0.579, lift +0.043 / +0.068, rejected
+10% / 9%, training 1,288–1,309 CPU s. SmolLM2 on the same draws: dev 0.783 / 0.804, AUC 0.559 / 0.526; held-out
+0.758 / 0.778, AUC 0.554 / 0.639.
 """
 
 from __future__ import annotations
