@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# The projections of a Llama-style block a LoRA adapter can sit on.
+# The projections of a Llama-style block a LoRA adapter can sit on (Gemma 3 names them alike).
 LoraModule = Literal["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 LORA_MODULES: tuple[str, ...] = LoraModule.__args__
 LENGTH_CAP, DP_LENGTH_CAP = 512, 128  # default training sequence caps, in tokens (request + record)

@@ -4,7 +4,8 @@ The base is loaded by transformers straight from its GGUF file (dequantized to f
 each sequence's mean next-token loss over its answer tokens, then the batch mean: one record is
 one privacy unit, which per-example clipping needs (HF's `labels=` loss averages over all tokens
 of the batch instead). Sequences are left-padded so that every answer ends at the last position
-and logits are computed only over the answer span (the 49k-token vocabulary dominates memory).
+and logits are computed only over the answer span (the vocabulary, 49k tokens, 262k for Gemma 3,
+dominates memory).
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ class TrainingOutcome:
 
 
 def load_base(base: ModelInfo):
-    """The base model as a trainable fp32 `LlamaForCausalLM`, without transformers' GGUF quantizer
-    (which would forbid saving and merging)."""
+    """The base model as a trainable fp32 causal LM (`LlamaForCausalLM`, `Gemma3ForCausalLM`), without
+    transformers' GGUF quantizer (which would forbid saving and merging)."""
     from transformers import AutoModelForCausalLM
     from transformers.utils import logging as hf_logging
 
