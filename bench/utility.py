@@ -77,8 +77,8 @@ LoRA from Gemma 3 270M (`--model gemma-3-270m-q4_k_m.gguf --path lora --generati
 records as from SmolLM2, 2026-12-07, AMD EPYC 2 cores): dev draws 0 / 1 TSTR ratio 0.813 / 0.847, AUC 0.585 /
 0.581, lift +0.049 / +0.080, rejected 15% / 11% (label-inconsistent 25 and 15 of ~235 attempts), training
 1,166–1,188 CPU s; held-out draws 0 / 1 ratio 0.715 / 0.880, AUC 0.551 / 0.579, lift +0.043 / +0.068, rejected
-10% / 9%, training 1,288–1,309 CPU s. SmolLM2 on the same draws: dev 0.783 / 0.804, AUC 0.559 / 0.526; held-out
-0.758 / 0.778, AUC 0.554 / 0.639. DP-LoRA ε = 8 from Gemma 3 (`--path dp8`, held-out draws 0 / 1): ratio 0.471 /
+10% / 9%, training 1,288–1,309 CPU s; held-out draw 2 ratio 0.841, AUC 0.574, rejected 19% (23 copies). SmolLM2
+on the same draws: dev 0.783 / 0.804, AUC 0.559 / 0.526; held-out 0.758 / 0.778 / 0.825, AUC 0.554 / 0.639 / 0.503. DP-LoRA ε = 8 from Gemma 3 (`--path dp8`, held-out draws 0 / 1): ratio 0.471 /
 0.459, AUC 0.937 / 0.946, rejected 47% / 56% (too short: the base model, not instruction-tuned, learns under
 DP's noise too little of how to answer a request), training 505–569 CPU s.
 """
