@@ -13,7 +13,6 @@ from tests.finetune.conftest import tickets
 from tests.finetune.tiny_models import tiny_gguf
 
 ARCHITECTURES = ("llama", "gemma3")  # what this file checks; it must be every one the exporter lists
-PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +51,7 @@ def test_merged_weights_written_back_compute_what_transformers_computed(arch, ti
     on the written file gives transformers' logits. A wrong tensor name or q/k rotary order does not."""
     import torch
 
+    from synth.finetune.config import LORA_MODULES
     from synth.finetune.export import write_gguf
     from synth.finetune.training import load_base
 
@@ -61,7 +61,7 @@ def test_merged_weights_written_back_compute_what_transformers_computed(arch, ti
     changed = {}
     with torch.no_grad():
         for name, weight in model.named_parameters():
-            if name.rsplit(".", 2)[-2] in PROJECTIONS:
+            if name.rsplit(".", 2)[-2] in LORA_MODULES:
                 weight.add_(torch.randn_like(weight) * 0.5)
                 changed[name] = weight
         ids = [1, *range(100, 140)]
@@ -74,7 +74,7 @@ def test_merged_weights_written_back_compute_what_transformers_computed(arch, ti
     assert (got.argmax(1) == expected.argmax(1)).mean() > 0.8
 
 
-def test_a_gemma3_base_is_fine_tuned_exported_and_registered(tiny_store, tmp_path):
+def test_a_gemma3_base_is_fine_tuned_exported_and_registered(tiny_store):
     """The whole `finetune` path on a Gemma 3 base: trained, exported, loaded by llama.cpp and registered;
     llama.cpp scores the training records better under the fine-tuned model than under its base."""
     from synth.finetune import FinetuneConfig, finetune
