@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from privacy.errors import ModelError
+from synth.llama_log import binding
 from synth.store import ModelInfo
 
 
@@ -103,7 +104,7 @@ class Engine:
         self.runtime = runtime or RuntimeSettings()
         if not model.has_chat_template and not self.runtime.chat_format:
             self.runtime = self.runtime.model_copy(update={"chat_format": "chatml"})
-        import llama_cpp
+        llama_cpp = binding()
 
         rt = self.runtime
         try:
@@ -164,7 +165,7 @@ class Engine:
             args["grammar"] = self._grammar(schema)
         if logit_bias or guard:
             args["logits_processor"] = _processors(logit_bias, guard)
-        import llama_cpp
+        llama_cpp = binding()
 
         llama_cpp.llama_perf_context_reset(self.llm.ctx)
         try:

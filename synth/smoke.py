@@ -20,6 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from synth.llama_log import binding
+
 PROMPT = "The patient was seen on Monday for a follow-up visit and"
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
 STEPS = ("load", "decode", "chat", "json")
@@ -92,7 +94,7 @@ def _step(name: str, **figures) -> None:
 
 
 def _child(model_path: str, n_gpu_layers: int) -> int:
-    import llama_cpp
+    llama_cpp = binding()
 
     _step("started", ok=True, system_info=llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
           gpu_offload=bool(llama_cpp.llama_supports_gpu_offload()))
@@ -118,7 +120,7 @@ def _child(model_path: str, n_gpu_layers: int) -> int:
 
 
 def _offload(llm, requested: int) -> dict:  # noqa: ANN001 - llama_cpp.Llama
-    import llama_cpp
+    llama_cpp = binding()
 
     arch = llm.metadata.get("general.architecture", "")
     total = int(llm.metadata.get(f"{arch}.block_count", 0)) + 1  # the blocks plus the output layer

@@ -46,6 +46,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from privacy.errors import BadInput, ModelError
+from synth.llama_log import binding
 
 # Tokens an answer needs at the least beyond its prompt; below this, training learns nothing.
 MIN_ANSWER_TOKENS = 8
@@ -133,7 +134,7 @@ class Tokenizer:
     """llama.cpp's vocabulary of a GGUF file and its chat template (ChatML when it has none)."""
 
     def __init__(self, model_path: Path):
-        import llama_cpp
+        llama_cpp = binding()
         from llama_cpp.llama_chat_format import CHATML_CHAT_TEMPLATE, Jinja2ChatFormatter
 
         try:

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from privacy.errors import ModelError
+from synth.llama_log import binding
 from synth.store import ModelInfo
 
 
@@ -115,7 +116,7 @@ def check_generates(path: Path) -> None:
     The answer may be the end of the turn at once (a model fine-tuned on requests of another shape can
     choose to stop on a bare "write one record"): what must hold is that the request yields finite,
     non-constant scores for the next token — a broken export gives NaNs or a flat row."""
-    import llama_cpp
+    llama_cpp = binding()
 
     try:
         llm = llama_cpp.Llama(model_path=str(path), n_ctx=128, n_threads=1, n_threads_batch=1, logits_all=True,

@@ -14,11 +14,12 @@ import numpy as np
 
 from privacy.errors import ModelError
 from synth.finetune.data import Encoded
+from synth.llama_log import binding
 
 
 def answer_losses(model_path: Path, encoded: list[Encoded]) -> np.ndarray:
     """Mean negative log-likelihood (nats per token) of each sequence's answer tokens."""
-    import llama_cpp
+    llama_cpp = binding()
 
     n_ctx = max(len(e.ids) for e in encoded)
     try:
