@@ -21,9 +21,10 @@ def _figure(check: dict) -> str:
 DP_SCOPE = (
     "   - What ε covers: the fine-tuning only. The records were then sampled from the model and selected\n"
     "     by steps that read the scrubbed training records too: the filters against copies of them and\n"
-    "     against their PII values, the label-consistency classifier and the vocabulary balance (where\n"
-    "     on), and the audit whose pass released them. ε does not bound what those steps reveal; the\n"
-    "     audit's figures below are what this release shows about the training records.\n"
+    "     against their PII values, the label-consistency classifier (which also chose among candidates)\n"
+    "     and the vocabulary balance (where on), and the audit whose pass released them.\n"
+    "     ε does not bound what those steps reveal; the audit's figures below are what this release\n"
+    "     shows about the training records.\n"
 )
 
 
@@ -31,9 +32,14 @@ def _generation_line(generation: dict | None) -> str:
     if not generation:
         return ""
     rejected = ", ".join(f"{k} {v}" for k, v in generation.get("rejected", {}).items()) or "none"
-    return (f"   - {generation.get('delivered')} of {generation.get('requested')} requested records in "
+    line = (f"   - {generation.get('delivered')} of {generation.get('requested')} requested records in "
             f"{generation.get('attempts')} attempts; {generation.get('rejection_rate', 0):.0%} of attempts "
             f"rejected ({rejected}).\n")
+    if candidates := generation.get("candidates"):
+        line += (f"   - {candidates['per_record']} candidates written per record ({candidates['written']} in all); "
+                 "of each label, the ones the label-consistency classifier read most surely as that label were "
+                 "kept.\n")
+    return line
 
 
 def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict, signing_fingerprint: str = "?") -> str:

@@ -111,9 +111,10 @@ def _write_result(result, output: Path, summary: Path | None) -> None:  # noqa: 
         with atomic_output(summary) as out:
             json.dump(result.summary, out, indent=2)
     s = result.summary
+    chosen = f"; best of {c['per_record']} candidates per record" if (c := s.get("candidates")) else ""
     typer.echo(
         f"synth: {s['generated']} of {s['requested']} records written to {output.name} "
-        f"({s['attempts']} attempts; rejected: {_reasons(s)}; {s['tokens_per_second']} tok/s)",
+        f"({s['attempts']} attempts; rejected: {_reasons(s)}{chosen}; {s['tokens_per_second']} tok/s)",
         err=True,
     )
 

@@ -35,7 +35,7 @@ def run_synthesis(records: list[dict], request: Any, model: Any, runtime: Any, p
 
 
 GENERATION_FIELDS = ("mode", "model", "requested", "attempts", "attempt_budget", "rejection_rate", "rejected",
-                     "repaired", "missing_reasons")
+                     "repaired", "missing_reasons", "candidates")
 
 
 def generation_summary(summary: dict) -> dict:

@@ -11,6 +11,8 @@ classifier trained on the real records), the schema, and — given a PII detecto
 real-looking value outside the surrogates once filled (synth/cover.py); rejections and repairs are
 counted in the run summary. For structured
 records a slot's last attempt uses the grammar sampler, so a valid record is all but certain.
+A model fine-tuned on labelled records writes `finetuned_candidates` drafts per record, and the ones
+the label judge reads most surely as their label are kept (synth/select.py).
 """
 
 from __future__ import annotations
@@ -35,8 +37,10 @@ from synth.fill import Filler
 from synth.modes import Draft, Mode, Reject, get_mode
 from synth.pii import PiiDetector, uncovered
 from synth.filters import first_reason, job_filters
+from synth.judge import LabelJudge
 from synth.repair import FALLBACK_TYPE, FallbackType, repair_placeholders, replace_invented_pii
 from synth.scrubbed import require_scrubbed
+from synth.select import FINETUNED_CANDIDATES, Selection
 from synth.seeds import derive_seed
 from synth.steer import KeywordSampler, LengthSampler, condition_key
 from synth.structured import check_schema, schema_fields, text_schema
@@ -67,6 +71,8 @@ class SynthRequest(BaseModel):
     sampling: Sampling = Field(default_factory=Sampling)
     # A model fine-tuned on the task without DP samples with this min-p (`finetuned_sampling`); None: `sampling`.
     finetuned_min_p: float | None = Field(FINETUNED_MIN_P, ge=0, le=1)
+    # A model fine-tuned on the task writes this many candidates per labelled record (synth/select.py).
+    finetuned_candidates: int = Field(FINETUNED_CANDIDATES, ge=1, le=16)
     k: int = Field(3, ge=0, le=16)  # examples per prompt (0: e.g. for a model fine-tuned on the task)
     max_attempts: int = Field(3, ge=1, le=20)  # the job's budget: max_attempts × n attempts in all
     slot_attempts: int | None = Field(12, ge=1, le=100)  # tries one slot may use (None: max_attempts)
@@ -146,20 +152,40 @@ def synthesize(
     mode = get_mode(request.mode)
     require_scrubbed(records)
     request = finetuned_sampling(request, engine)
-    ctx = build_context(records, request, mode, steer_without_examples=trained_with_hints(engine))
-    tasks = mode.plan(ctx)
-    run = _Run(ctx, mode, engine, source_values, pii_detector, pii_ignore)
+    hints = trained_with_hints(engine)
+    ctx = build_context(records, request, mode, steer_without_examples=hints)
+    tasks = wide = mode.plan(ctx)
+    if selection := candidate_selection(ctx, engine):  # plan k × n candidates, keep n of them
+        ctx = build_context(records, request.model_copy(update={"n": request.n * selection.k}), mode, hints)
+        wide = mode.plan(ctx)
+    run = _Run(ctx, mode, engine, source_values, pii_detector, pii_ignore, selection)
     started = time.perf_counter()
     out: list[dict] = []
-    budget = request.max_attempts * request.n
+    budget = request.max_attempts * request.n * (selection.k if selection else 1)
     with engine.prefix_reuse(request.reuse_prefix):
-        for done, task in enumerate(tasks, 1):
+        for done, task in enumerate(wide, 1):
             if (record := run.slot(task, budget)) is not None:
                 out.append(record)
             if progress:
-                progress(done, len(tasks))
+                progress(done, len(wide))
+    written = len(out)
+    if selection:
+        out = selection.choose(out, run.scores, wide, tasks, request.id_field)
     out.sort(key=lambda r: r["_provenance"]["slot"])
-    return SynthResult(out, _summary(run, request, mode, engine, len(out), time.perf_counter() - started))
+    summary = _summary(run, request, mode, engine, len(out), time.perf_counter() - started, budget)
+    if selection:
+        summary["candidates"] = {"per_record": selection.k, "written": written}
+    return SynthResult(out, summary)
+
+
+def candidate_selection(ctx: SynthContext, engine: Engine) -> Selection | None:
+    """Candidate selection (synth/select.py) for a model fine-tuned on the task, writing labelled
+    records with the label check on; None otherwise."""
+    request, view = ctx.request, ctx.view
+    if request.finetuned_candidates < 2 or not fine_tuned(engine) or not (request.label_check and view.label_field):
+        return None
+    judge = LabelJudge.fit(view.texts(), [r.get(view.label_field) for r in view.records], seed=request.seed)
+    return Selection(request.finetuned_candidates, judge, view.label_field) if judge else None
 
 
 def finetuned_sampling(request: SynthRequest, engine: Engine) -> SynthRequest:
@@ -210,7 +236,7 @@ def trained_with_hints(engine: Engine) -> bool:
 class _Run:
     """One job's state: filters, indexes of sources and outputs, surrogate filler, counters."""
 
-    def __init__(self, ctx, mode, engine, source_values, pii_detector, pii_ignore):
+    def __init__(self, ctx, mode, engine, source_values, pii_detector, pii_ignore, selection=None):
         request = ctx.request
         self.ctx, self.mode, self.engine, self.request = ctx, mode, engine, request
         self.detector, self.ignore = pii_detector, pii_ignore
@@ -222,6 +248,7 @@ class _Run:
         self.balance = VocabularyBalance(real_texts, engine.tokenize) if request.balance_vocabulary else None
         self.fallback = FallbackType(real_texts) if request.balance_types else None
         self.missing: Counter = Counter()
+        self.selection, self.scores = selection, {}  # slot → the judge's probability of the asked label
         self._guard: tuple[tuple[int, ...], CopyGuard | None] = ((), None)
         self.provenance = {
             "model": engine.model.name, "model_sha256": engine.model.sha256, "mode": mode.name,
@@ -277,6 +304,8 @@ class _Run:
             self.balance.keep(draft.texts)
         if self.fallback:
             self.fallback.keep(s["entity_type"] for s in self.filler.filled)
+        if self.selection:
+            self.scores[task.slot] = self.selection.score(draft.texts, task.conditions)
         record["_synthetic"] = True
         record["_provenance"] = {**self.provenance, "sampling": sampling.model_dump(), "seed": seed,
                                  "attempt": attempt, "slot": task.slot,
@@ -309,7 +338,8 @@ class _Run:
             raise Reject("invented_pii")
 
 
-def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, generated: int, seconds: float) -> dict:
+def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, generated: int, seconds: float,
+             budget: int) -> dict:
     tally = run.tally
     rejected = sum(tally.rejected.values())
     return {
@@ -320,7 +350,7 @@ def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, gener
         "missing": request.n - generated,
         "missing_reasons": dict(sorted(run.missing.items())),
         "attempts": tally.attempts,
-        "attempt_budget": request.max_attempts * request.n,
+        "attempt_budget": budget,
         "rejected": dict(sorted(tally.rejected.items())),
         "rejection_rate": round(rejected / tally.attempts, 3) if tally.attempts else 0.0,
         "repaired": dict(sorted(tally.repaired.items())),

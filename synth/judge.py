@@ -48,3 +48,10 @@ class LabelJudge:
             return True  # a label the judge never saw: no opinion
         probabilities = self.model.predict_proba([text])[0]
         return bool(probabilities[self.labels.index(label)] >= self.ratio * np.max(probabilities))
+
+    def probability(self, text: str, label) -> float:
+        """The probability the judge gives `label` for `text` (0 for a label it never saw)."""
+        label = str(label)
+        if label not in self.labels:
+            return 0.0
+        return float(self.model.predict_proba([text])[0][self.labels.index(label)])

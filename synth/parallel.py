@@ -108,6 +108,8 @@ def _summary(request: SynthRequest, results: list[SynthResult], generated: int, 
             summary[key] = sum(values)
         elif all(isinstance(v, dict) and all(isinstance(n, int) for n in v.values()) for v in values):
             summary[key] = dict(sum((Counter(v) for v in values), Counter()))
+    if "candidates" in summary:  # written is summed; per_record is every shard's own
+        summary["candidates"]["per_record"] = summaries[0]["candidates"]["per_record"]
     rejected = Counter(summary.get("rejected", {}))
     if dropped:
         rejected["duplicate_across_shards"] = dropped

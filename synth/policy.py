@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from synth.engine import FINETUNED_MIN_P, RuntimeSettings, Sampling
+from synth.select import FINETUNED_CANDIDATES
 
 if TYPE_CHECKING:
     from privacy.policy import PrivacyPolicy
@@ -24,12 +25,16 @@ class SynthPolicy(BaseModel):
     sampling: Sampling = Field(default_factory=Sampling)
     # A model fine-tuned on the task without DP samples with this min-p instead of sampling's (null: sampling's own).
     finetuned_min_p: float | None = Field(FINETUNED_MIN_P, ge=0, le=1)
+    # A model fine-tuned on labelled records writes this many candidates per record and
+    # keeps the ones the label judge reads most surely as their label (synth/select.py); 1: no selection.
+    finetuned_candidates: int = Field(FINETUNED_CANDIDATES, ge=1, le=16)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     fill_placeholders: bool = True
     balance_vocabulary: bool = True  # bias generation away from words the synthetic records overuse (synth/balance.py)
-    # A classifier trained on the real records rejects drafts it reads as another label (synth/judge.py).
-    # It reads the training records outside any DP budget: a DP site that wants ε to cover every
-    # use of them sets this to false (and balance_vocabulary, which also reads them).
+    # A classifier trained on the real records rejects drafts it reads as another label (synth/judge.py),
+    # and selects among a fine-tuned model's candidates. It reads the training records outside any DP
+    # budget: a DP site that wants ε to cover every use of them sets this to false (and
+    # balance_vocabulary, which also reads them).
     label_check: bool = True
 
     def request(
@@ -54,6 +59,7 @@ class SynthPolicy(BaseModel):
             label_target=self.label_target,
             sampling=self.sampling,
             finetuned_min_p=self.finetuned_min_p,
+            finetuned_candidates=self.finetuned_candidates,
             fill_placeholders=self.fill_placeholders,
             balance_vocabulary=self.balance_vocabulary,
             label_check=self.label_check,

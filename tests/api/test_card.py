@@ -34,3 +34,15 @@ def test_records_training_cut_short_are_counted_on_the_card():
                  "records_cut": 3, "max_length": 512})
     assert "3 training records were longer than 512 tokens; the model learned their start only." in cut
     assert "learned their start only" not in _card({"differential_privacy": False, "guarantee": "g", "records_cut": 0})
+
+
+def test_candidates_written_per_record_are_stated_beside_the_rejections():
+    state = {"model": {"name": "m", "sha256": "0" * 64},
+             "generation": {"delivered": 10, "requested": 10, "attempts": 43, "rejection_rate": 0.07,
+                            "rejected": {"copies_source": 3}, "candidates": {"per_record": 4, "written": 40}}}
+    checkpoint = {"counts": {"synthetic": 10, "records": 40, "train": 30, "holdout": 10}, "timings": {}, "state": state}
+    card = dataset_card("run", load_policy(), checkpoint, {"checks": []})
+    assert "10 of 10 requested records in 43 attempts; 7% of attempts rejected (copies_source 3)." in card
+    assert "4 candidates written per record (40 in all)" in card
+    del state["generation"]["candidates"]
+    assert "candidates written" not in dataset_card("run", load_policy(), checkpoint, {"checks": []})

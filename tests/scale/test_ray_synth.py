@@ -61,3 +61,23 @@ def test_synth_cli_on_ray_writes_sharded_records_and_a_summary(data_dir, tmp_pat
     assert len(records) == stats["generated"] >= 1 and stats["shards"] == 1
     assert all(r["_synthetic"] and r["_provenance"]["shard"] == 0 for r in records)
     assert f"{stats['generated']} of 2 records written to synthetic.jsonl" in result.stderr
+
+
+def test_shards_of_a_fine_tuned_model_add_up_their_candidates(data_dir):
+    """Each shard selects among its own candidates; the joined summary sums what they wrote, not k."""
+    from dataclasses import replace
+
+    from api.settings import Settings
+    from synth.store import ModelStore
+
+    records = list(read_records(SCRUBBED))
+    base = ModelStore(Settings().models_dir).get()
+    tuned = replace(base, provenance={**base.provenance, "prompt_format": {"hints": False}})
+    request = SynthRequest(mode="classify", n=4, seed=11, k=0, label_field="label", finetuned_candidates=2,
+                           sampling=Sampling(max_tokens=40))
+    setup = (records, tuned, RuntimeSettings(n_ctx=1024), None, False)
+    result = synthesize_parallel(records, request, LocalExecutor(), synth_worker, setup, size=2)
+    assert len(result.records) == 4, result.summary
+    assert result.summary["candidates"]["per_record"] == 2
+    assert 4 <= result.summary["candidates"]["written"] <= 8
+    assert all("candidate" in r["_provenance"] for r in result.records)

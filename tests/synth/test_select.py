@@ -1,0 +1,76 @@
+"""Candidate selection (synth/select.py): per label, the candidates the label judge reads most surely
+as their label are kept, the requested counts stay exact, and kept records take the plan's slots."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from synth.generate import SynthRequest, build_context, synthesize
+from synth.judge import LabelJudge
+from synth.modes import Task, get_mode
+from synth.select import Selection
+
+REAL = [("the striker scored a late goal in the match", "sport"), ("the team won the cup final", "sport"),
+        ("the coach praised the goalkeeper after the match", "sport"), ("shares fell as the bank cut rates", "money"),
+        ("the firm reported higher profits and sales", "money"), ("investors sold shares after the profit warning", "money")]
+CANDIDATES = [("the match ended with a goal", "sport"), ("the weather was mild on tuesday", "sport"),
+              ("the cup final drew a crowd and the team scored", "sport"), ("a report on the day", "money"),
+              ("profits rose and shares gained as the bank lifted sales", "money"), ("shares of the firm", "money")]
+
+
+def test_the_best_candidates_of_each_label_take_the_plans_slots():
+    judge = LabelJudge([t for t, _ in REAL], [y for _, y in REAL])
+    selection = Selection(3, judge, "label")
+    wide = [Task(slot, {"label": label}, []) for slot, (_, label) in enumerate(CANDIDATES)]
+    candidates = [{"id": f"syn-{slot + 1:06d}", "label": label, "text": text, "_provenance": {"slot": slot}}
+                  for slot, (text, label) in enumerate(CANDIDATES)]
+    scores = {task.slot: selection.score([CANDIDATES[task.slot][0]], task.conditions) for task in wide}
+    tasks = [Task(0, {"label": "sport"}, []), Task(1, {"label": "money"}, [])]
+
+    kept = selection.choose(candidates, scores, wide, tasks, "id")
+
+    best = {label: max((s for s in scores if CANDIDATES[s][1] == label), key=scores.get) for label in ("sport", "money")}
+    assert [r["_provenance"]["candidate"] for r in kept] == [best["sport"], best["money"]]
+    assert [r["label"] for r in kept] == ["sport", "money"]
+    assert [r["id"] for r in kept] == ["syn-000001", "syn-000002"]
+    assert [r["_provenance"]["slot"] for r in kept] == [0, 1]
+    assert best == {"sport": 2, "money": 4}  # the texts full of the label's words, not the first ones written
+
+
+def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(records, model):
+    """The selected run keeps a subset of exactly the records an unselected run of k × n writes."""
+    from synth.engine import Engine, Sampling
+
+    tuned = Engine(replace(model, provenance={**model.provenance, "prompt_format": {"hints": False}}))
+    request = SynthRequest(mode="classify", n=4, seed=11, k=0, label_field="label", finetuned_candidates=3,
+                           sampling=Sampling(max_tokens=40))
+    try:
+        selected = synthesize(records, request, tuned)
+        everything = synthesize(records, request.model_copy(update={"n": 12, "finetuned_candidates": 1}), tuned)
+    finally:
+        tuned.close()
+    written = {r["_provenance"]["slot"]: r for r in everything.records}
+    assert selected.summary["candidates"] == {"per_record": 3, "written": len(everything.records)}
+    assert "candidates" not in everything.summary
+    assert len(selected.records) == 4 and [r["id"] for r in selected.records] == [f"syn-{i:06d}" for i in range(1, 5)]
+    plan = get_mode("classify").plan(build_context(records, request, get_mode("classify")))
+    assert Counter(r["label"] for r in selected.records) == Counter(t.conditions["label"] for t in plan)
+    for record in selected.records:
+        source = written[record["_provenance"]["candidate"]]
+        assert record["text"] == source["text"] and record["label"] == source["label"]
+
+
+def test_without_the_label_check_nothing_selects(records, model):
+    """`label_check: false` (a DP site that wants ε to cover every use of the records) turns selection off too."""
+    from synth.engine import Engine, Sampling
+
+    tuned = Engine(replace(model, provenance={**model.provenance, "prompt_format": {}, "dp_sgd": True}))
+    try:
+        request = SynthRequest(mode="classify", n=2, seed=11, k=0, label_field="label", label_check=False,
+                               finetuned_candidates=3, sampling=Sampling(max_tokens=40))
+        result = synthesize(records, request, tuned)
+    finally:
+        tuned.close()
+    assert "candidates" not in result.summary and result.summary["attempts"] <= 2 * request.max_attempts
+    assert all("candidate" not in r["_provenance"] for r in result.records)
