@@ -9,11 +9,19 @@ probability it gives the asked label; of the k × c candidates of a label, the c
 so the requested label counts stay exact. Candidates left out are not rejections (each passed every
 filter); the summary counts them under `candidates`.
 
-Measured on BBC News ledes (bench/utility.py, SmolLM2 LoRA, 3 epochs, dev draw 0, four generations of
-100 pooled post hoc, 2026-12-07, AMD EPYC 2 cores): one generation TSTR ratio 0.734 on average (0.668–0.798),
-AUC 0.593; the top 20 per label of 2 generations 0.834 (mean of the 6 pairs), of 3 0.850 (4 triples), of 4
-0.882, AUC 0.544 (0.495–0.587 over all); 20 per label drawn at random from the same pool 0.765 (10 draws).
-Best-of-k per slot instead of per label read less (k = 4: 0.852).
+Measured on BBC News ledes (bench/utility.py, SmolLM2 fine-tuned on the 100 scrubbed training records,
+3 epochs, four generations of 100 on one task draw pooled post hoc, 2026-12-07, AMD EPYC 2 cores):
+
+| | one generation (mean) | top 20 per label of 2 / 3 / 4 generations | 20 per label at random from 4 |
+|---|---|---|---|
+| LoRA, dev draw 0: TSTR ratio | 0.734 | 0.834 / 0.850 / 0.882 | 0.765 |
+| LoRA, dev draw 1: TSTR ratio | 0.792 | 0.892 / 0.906 / 0.952 | 0.825 |
+| DP-LoRA ε = 8, dev draw 0: TSTR ratio | 0.608 | 0.690 / 0.707 / 0.782 | 0.613 |
+
+(means over the pairs and triples of generations; random: 10 draws). The discriminator AUC did not rise:
+LoRA 0.593 / 0.531 for one generation, 0.544 / 0.489 selected from four; DP 0.941 / 0.947. Best-of-k per
+slot instead of per label read less (draw 0, k = 4: 0.852). Four candidates cost four times the
+generation: kept records per CPU-minute fall from ~38 to ~10 (bench/utility.py prints it).
 
 The judge reads the training records: a DP model's records selected by it fall outside ε, as the label
 check's do (api/card.py DP_SCOPE); `label_check: false` turns both off. On Ray each shard of records
@@ -28,7 +36,7 @@ from dataclasses import dataclass
 from synth.judge import LabelJudge
 from synth.steer import condition_key
 
-FINETUNED_CANDIDATES = 4  # candidates per record for a model fine-tuned on the task (the figures above)
+FINETUNED_CANDIDATES = 4  # candidates per record for a model fine-tuned on the task: the table above
 
 
 @dataclass
