@@ -155,7 +155,8 @@ def synthesize(
     hints = trained_with_hints(engine)
     ctx = build_context(records, request, mode, steer_without_examples=hints)
     tasks = wide = mode.plan(ctx)
-    if selection := candidate_selection(ctx, engine):  # plan k × n candidates, keep n of them
+    selection = candidate_selection(ctx, engine) if mode.selects_candidates else None
+    if selection:  # plan k × n candidates, keep n of them
         ctx = build_context(records, request.model_copy(update={"n": request.n * selection.k}), mode, hints)
         wide = mode.plan(ctx)
     run = _Run(ctx, mode, engine, source_values, pii_detector, pii_ignore, selection)
@@ -180,7 +181,7 @@ def synthesize(
 
 def candidate_selection(ctx: SynthContext, engine: Engine) -> Selection | None:
     """Candidate selection (synth/select.py) for a model fine-tuned on the task, writing labelled
-    records with the label check on; None otherwise."""
+    records with the label check on; None otherwise. Only modes that write each record anew select."""
     request, view = ctx.request, ctx.view
     if request.finetuned_candidates < 2 or not fine_tuned(engine) or not (request.label_check and view.label_field):
         return None

@@ -48,6 +48,9 @@ class Mode:
     templates: tuple[str, ...] = ()
     default_label_target: str = "as-is"
     structured_output: bool = True  # False: the mode writes free text only, --schema does not apply
+    # True: each record is written anew for its conditions, so a fine-tuned model's candidates may be
+    # chosen among (synth/select.py); False: a record answers its source record (paraphrase, dialog, …).
+    selects_candidates: bool = False
 
     def plan(self, ctx: SynthContext) -> list[Task]:
         raise NotImplementedError

@@ -9,6 +9,7 @@ from synth.modes.common import fewshot_messages, plan_examples, record_reply
 
 class Classify(Mode):
     name = "classify"
+    selects_candidates = True
     templates = ("system", "record_request")
     default_label_target = "balanced"
 

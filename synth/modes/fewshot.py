@@ -8,6 +8,7 @@ from synth.modes.common import fewshot_messages, plan_examples, record_reply
 
 class FewShot(Mode):
     name = "fewshot"
+    selects_candidates = True
     templates = ("system", "record_request")
 
     def plan(self, ctx):

@@ -61,16 +61,19 @@ def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(r
         assert record["text"] == source["text"] and record["label"] == source["label"]
 
 
-def test_without_the_label_check_nothing_selects(records, model):
-    """`label_check: false` (a DP site that wants ε to cover every use of the records) turns selection off too."""
+def test_nothing_selects_without_the_label_check_or_in_a_mode_that_answers_a_source_record(records, model):
+    """`label_check: false` (a DP site that wants ε to cover every use of the records) turns selection off
+    too; paraphrase writes one record per source record, so it has nothing to choose among."""
     from synth.engine import Engine, Sampling
 
     tuned = Engine(replace(model, provenance={**model.provenance, "prompt_format": {}, "dp_sgd": True}))
+    request = SynthRequest(mode="classify", n=2, seed=11, k=0, label_field="label", finetuned_candidates=3,
+                           sampling=Sampling(max_tokens=40))
     try:
-        request = SynthRequest(mode="classify", n=2, seed=11, k=0, label_field="label", label_check=False,
-                               finetuned_candidates=3, sampling=Sampling(max_tokens=40))
-        result = synthesize(records, request, tuned)
+        results = [synthesize(records, request.model_copy(update=update), tuned)
+                   for update in ({"label_check": False}, {"mode": "paraphrase"})]
     finally:
         tuned.close()
-    assert "candidates" not in result.summary and result.summary["attempts"] <= 2 * request.max_attempts
-    assert all("candidate" not in r["_provenance"] for r in result.records)
+    for result in results:
+        assert "candidates" not in result.summary and result.summary["attempts"] <= 2 * request.max_attempts
+        assert all("candidate" not in r["_provenance"] for r in result.records)
