@@ -30,14 +30,14 @@ _state = {"callback": None, "level": logging.DEBUG, "pending": ""}
 
 def binding() -> ModuleType:
     """The `llama_cpp` module, with llama.cpp's log routed to Python logging."""
-    import llama_cpp as binding
+    import llama_cpp
 
     with _lock:
         if _state["callback"] is None:
             # Kept in _state: llama.cpp holds only a raw pointer to the ctypes callback.
-            _state["callback"] = binding.llama_log_callback(_on_log)
-            binding.llama_log_set(_state["callback"], ctypes.c_void_p(0))
-    return binding
+            _state["callback"] = llama_cpp.llama_log_callback(_on_log)
+            llama_cpp.llama_log_set(_state["callback"], ctypes.c_void_p(0))
+    return llama_cpp
 
 
 def _on_log(level: int, text: bytes, _user_data) -> None:

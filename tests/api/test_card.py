@@ -46,3 +46,16 @@ def test_candidates_written_per_record_are_stated_beside_the_rejections():
     assert "4 candidates written per record (40 in all)" in card
     del state["generation"]["candidates"]
     assert "candidates written" not in dataset_card("run", load_policy(), checkpoint, {"checks": []})
+
+
+def test_the_html_report_counts_the_candidates_too():
+    from audit.html import render
+
+    generation = {"mode": "classify", "model": "m", "requested": 10, "delivered": 10, "attempts": 43,
+                  "attempt_budget": 120, "rejection_rate": 0.07, "rejected": {}, "repaired": {},
+                  "candidates": {"per_record": 4, "written": 40}}
+    report = {"verdict": "pass", "reasons": [], "report_id": "r", "created_at": "now", "schema": "s",
+              "schema_version": 1, "policy": {}, "checks": [], "generation": generation,
+              "inputs": {split: {"records": 1, "sha256": "0" * 64} for split in ("synthetic", "train", "holdout")}}
+    assert "Candidates per record</td><td>4 (40 written;" in render(report)
+    assert "Candidates per record" not in render({**report, "generation": {**generation, "candidates": None}})
