@@ -88,10 +88,12 @@ the dev part turns it off). Chosen on dev draws 0 and 1 post hoc (the table in s
 once (`--part heldout --seed 0|1 --path lora --generations 2 --cache DIR`, SmolLM2, fresh adapters, AMD EPYC 2
 cores, 2026-12-07): draw 0 TSTR ratio 0.907 (0.893–0.920; first generation 0.92 [0.85, 0.99]), lift +0.052,
 AUC 0.545 (0.512–0.579), rejected 7%; draw 1 ratio 0.977 (0.961–0.994; first generation 0.99 [0.92, 1.07]),
-lift +0.067, AUC 0.578 (0.537–0.619), rejected 6%; 100/100 with exact labels; 9.1–9.3 kept records per
-CPU-minute (four candidates each), training 392–395 CPU s. Without selection on the same draws (2026-12-06):
-ratio 0.758 / 0.778, AUC 0.554 / 0.639. DP-LoRA ε = 8 with selection (`--path dp8`, held-out draw 0): ratio
-0.828 (0.813–0.843), lift +0.037, AUC 0.911, rejected 18.5% (mostly label-inconsistent), training 273 CPU s.
+lift +0.067, AUC 0.578 (0.537–0.619), rejected 6%; draw 2 ratio 0.946 (0.933–0.959), lift +0.039, AUC 0.537
+(0.505–0.570), rejected 5%; 100/100 with exact labels; 8.7–9.3 kept records per CPU-minute (four candidates
+each), training 392–395 CPU s. Without selection on the same draws: ratio 0.758 / 0.778 / 0.825, AUC 0.554 /
+0.639 / 0.503. DP-LoRA ε = 8 with selection (`--path dp8`, held-out draws 0 / 1): ratio
+0.828 (0.813–0.843) / 0.763 (0.736–0.789), lift +0.037 / +0.053, AUC 0.911 / 0.913, rejected 18.5% / 20.2%
+(mostly label-inconsistent), training 273–278 CPU s.
 """
 
 from __future__ import annotations
