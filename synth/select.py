@@ -18,10 +18,10 @@ Measured on BBC News ledes (bench/utility.py, SmolLM2 fine-tuned on the 100 scru
 | LoRA, dev draw 1: TSTR ratio | 0.792 | 0.892 / 0.906 / 0.952 | 0.825 |
 | DP-LoRA ε = 8, dev draw 0: TSTR ratio | 0.608 | 0.690 / 0.707 / 0.782 | 0.613 |
 
-(means over the pairs and triples of generations; random: 10 draws). The discriminator AUC did not rise:
-LoRA 0.593 / 0.531 for one generation, 0.544 / 0.489 selected from four; DP 0.941 / 0.947. Best-of-k per
+(means over the pairs and triples of generations; random: 10 draws). The discriminator AUC fell for LoRA
+(0.593 / 0.531 for one generation, 0.544 / 0.489 selected from four) and barely moved for DP (0.941 → 0.947). Best-of-k per
 slot instead of per label read less (draw 0, k = 4: 0.852). Four candidates cost four times the
-generation: kept records per CPU-minute fall from ~38 to ~10 (bench/utility.py prints it).
+generation: kept records per CPU-minute fall from ~38 to ~9 (bench/utility.py prints it).
 
 The judge reads the training records: a DP model's records selected by it fall outside ε, as the label
 check's do (api/card.py DP_SCOPE); `label_check: false` turns both off. On Ray each shard of records
