@@ -36,9 +36,9 @@ def _generation_line(generation: dict | None) -> str:
             f"{generation.get('attempts')} attempts; {generation.get('rejection_rate', 0):.0%} of attempts "
             f"rejected ({rejected}).\n")
     if candidates := generation.get("candidates"):
-        line += (f"   - {candidates['per_record']} candidates written per record ({candidates['written']} in all); "
-                 "of each label, the ones the label-consistency classifier read most surely as that label were "
-                 "kept.\n")
+        line += (f"   - {candidates['per_record']} candidates written per record ({candidates['written']} in all, "
+                 f"{candidates.get('relabelled', 0)} under the label the label-consistency classifier read instead "
+                 "of the one asked); of each label, the ones it read most surely as that label were kept.\n")
     return line
 
 

@@ -215,8 +215,9 @@ def _generation(generation: dict | None) -> str:
             ("Drafts rejected", f"{generation.get('rejection_rate', 0):.0%} of attempts: {rejected}"),
             ("Drafts repaired instead", repaired)]
     if candidates := generation.get("candidates"):
-        rows.append(("Candidates per record", f"{candidates.get('per_record')} ({candidates.get('written')} written; "
-                                               "per label, the ones the label judge read most surely as it were kept)"))
+        rows.append(("Candidates per record", f"{candidates.get('per_record')} ({candidates.get('written')} written, "
+                                               f"{candidates.get('relabelled', 0)} relabelled by the label judge; per label, "
+                                               "the ones it read most surely as that label were kept)"))
     body = "".join(f"<tr><td>{name}</td><td>{value}</td></tr>" for name, value in rows)
     return f"<section><h3>How the synthetic records were made</h3><table>{body}</table></section>"
 

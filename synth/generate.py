@@ -21,7 +21,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from jsonschema import validators
@@ -132,6 +132,7 @@ class _Tally:
     constrained_calls: int = 0
     model_cpu_seconds: float = 0.0
     prompt_evaluated: int = 0
+    relabelled: int = 0  # candidates kept under the label the judge read instead of the one asked
     rejected: Counter = field(default_factory=Counter)
     repaired: Counter = field(default_factory=Counter)
 
@@ -161,22 +162,59 @@ def synthesize(
         wide = mode.plan(ctx)
     run = _Run(ctx, mode, engine, source_values, pii_detector, pii_ignore, selection)
     started = time.perf_counter()
-    out: list[dict] = []
     budget = request.max_attempts * request.n * (selection.k if selection else 1)
     with engine.prefix_reuse(request.reuse_prefix):
-        for done, task in enumerate(wide, 1):
-            if (record := run.slot(task, budget)) is not None:
-                out.append(record)
-            if progress:
-                progress(done, len(wide))
+        out = _candidates(run, wide, tasks, budget, progress) if selection else _records(run, wide, budget, progress)
     written = len(out)
     if selection:
-        out = selection.choose(out, run.scores, wide, tasks, request.id_field)
+        out = selection.choose(out, run.ranking, tasks, request.id_field)
     out.sort(key=lambda r: r["_provenance"]["slot"])
     summary = _summary(run, request, mode, engine, len(out), time.perf_counter() - started, budget)
     if selection:
-        summary["candidates"] = {"per_record": selection.k, "written": written}
+        summary["candidates"] = {"per_record": selection.k, "written": written, "relabelled": run.tally.relabelled}
     return SynthResult(out, summary)
+
+
+def _records(run: _Run, tasks: list, budget: int, progress: ProgressFn | None) -> list[dict]:
+    """Each slot's record, its tries spent until one is kept."""
+    out = []
+    for done, task in enumerate(tasks, 1):
+        if (record := run.slot(task, budget)) is not None:
+            out.append(record)
+        else:
+            run.missing[run.last_reason] += 1
+        if progress:
+            progress(done, len(tasks))
+    return out
+
+
+def _candidates(run: _Run, wide: list, tasks: list, budget: int, progress: ProgressFn | None) -> list[dict]:
+    """Candidates for selection: one try per candidate slot, then more tries on the failed slots of a
+    condition whose candidates fall short of the records the plan asks of it. A rejected candidate
+    is only retried when it is needed: the others are spares."""
+    need = Counter(condition_key(task.conditions) for task in tasks)
+    out, failed = [], []
+    for done, task in enumerate(wide, 1):
+        if (record := run.slot(task, budget, first_only=True)) is not None:
+            out.append(record)
+        else:
+            failed.append(task)
+        if progress:
+            progress(done, len(wide))
+    have = Counter(run.ranking[r["_provenance"]["slot"]][0] for r in out)
+    last: dict[str, str] = {}
+    for task in failed:
+        key = condition_key(task.conditions)
+        if have[key] < need[key]:
+            if (record := run.slot(task, budget, first_only=False, first=1)) is not None:
+                out.append(record)
+                have[run.ranking[task.slot][0]] += 1
+            else:
+                last[key] = run.last_reason
+    for key, count in need.items():
+        if have[key] < count:
+            run.missing[last.get(key, "attempt_budget_spent")] += count - have[key]
+    return out
 
 
 def candidate_selection(ctx: SynthContext, engine: Engine) -> Selection | None:
@@ -249,7 +287,9 @@ class _Run:
         self.balance = VocabularyBalance(real_texts, engine.tokenize) if request.balance_vocabulary else None
         self.fallback = FallbackType(real_texts) if request.balance_types else None
         self.missing: Counter = Counter()
-        self.selection, self.scores = selection, {}  # slot → the judge's probability of the asked label
+        self.selection = selection
+        self.ranking: dict[int, tuple[str, float]] = {}  # candidate slot → its condition key, the judge's probability
+        self.last_reason = "attempt_budget_spent"
         self._guard: tuple[tuple[int, ...], CopyGuard | None] = ((), None)
         self.provenance = {
             "model": engine.model.name, "model_sha256": engine.model.sha256, "mode": mode.name,
@@ -257,11 +297,12 @@ class _Run:
             "sampling": request.sampling.model_dump(),
         }
 
-    def slot(self, task, budget: int) -> dict | None:
-        """The slot's record, or None when its tries or the job's budget ran out."""
+    def slot(self, task, budget: int, first_only: bool = False, first: int = 0) -> dict | None:
+        """The slot's record, or None when its tries or the job's budget ran out (`last_reason` says
+        why). `first_only`: the first try only; `first`: the try to start from."""
         tries = self.request.slot_attempts or self.request.max_attempts
-        last_reason = "attempt_budget_spent"
-        for attempt in range(tries):
+        self.last_reason = "attempt_budget_spent"
+        for attempt in range(first, 1 if first_only else tries):
             if self.tally.attempts >= budget:
                 break
             self.tally.attempts += 1
@@ -271,8 +312,7 @@ class _Run:
                 return self.attempt(task, attempt, last)
             except Reject as reason:
                 self.tally.rejected[str(reason)] += 1
-                last_reason = str(reason)
-        self.missing[last_reason] += 1
+                self.last_reason = str(reason)
         return None
 
     def attempt(self, task, attempt: int, last: bool) -> dict:
@@ -288,8 +328,9 @@ class _Run:
             replaced = () if request.scrub_like_source else self.ignore
             draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, replaced, self.tally.repaired,
                               self.fallback() if self.fallback else FALLBACK_TYPE)
+        asked = task
         if reason := first_reason(self.filters, draft.texts, task):
-            raise Reject(reason)
+            task = self.relabelled(task, draft.texts, reason)
         self.filler.start_record(seed, draft.shapes)
         body = self.mode.finish(draft, self.filler) if request.fill_placeholders else draft.body
         record = {request.id_field: f"syn-{task.slot + 1:06d}"} if _allowed(ctx, request.id_field) else {}
@@ -306,13 +347,25 @@ class _Run:
         if self.fallback:
             self.fallback.keep(s["entity_type"] for s in self.filler.filled)
         if self.selection:
-            self.scores[task.slot] = self.selection.score(draft.texts, task.conditions)
+            self.ranking[task.slot] = (condition_key(task.conditions), self.selection.score(draft.texts, task.conditions))
+        relabelled = {"asked": asked.conditions} if task is not asked else {}
+        self.tally.relabelled += bool(relabelled)
         record["_synthetic"] = True
         record["_provenance"] = {**self.provenance, "sampling": sampling.model_dump(), "seed": seed,
-                                 "attempt": attempt, "slot": task.slot,
+                                 "attempt": attempt, "slot": task.slot, **relabelled,
                                  **{k: task.data[k] for k in ("hint", "sentences") if k in task.data},
                                  "surrogates": self.filler.filled}
         return record
+
+    def relabelled(self, task, texts: list[str], reason: str):
+        """Under candidate selection, a draft the label judge reads as another label becomes a
+        candidate of that label (the selection ranks it there); any other reason rejects it."""
+        conditions = None
+        if self.selection and reason == "label_inconsistent":
+            conditions = self.selection.relabel(texts, task.conditions)
+        if conditions is None:
+            raise Reject(reason)
+        return replace(task, conditions=conditions)
 
     def guard(self, task) -> CopyGuard | None:
         """The copy guard over the examples this task's prompt shows (tasks of a group share it)."""

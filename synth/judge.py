@@ -33,6 +33,7 @@ class LabelJudge:
             LogisticRegression(max_iter=500, C=10.0, random_state=seed),
         ).fit(texts, [str(y) for y in labels])
         self.labels = [str(c) for c in self.model.classes_]
+        self.values = {str(y): y for y in labels}  # each label as the records hold it (e.g. an int)
 
     @classmethod
     def fit(cls, texts: list[str], labels: list, **kwargs) -> LabelJudge | None:
@@ -48,6 +49,11 @@ class LabelJudge:
             return True  # a label the judge never saw: no opinion
         probabilities = self.model.predict_proba([text])[0]
         return bool(probabilities[self.labels.index(label)] >= self.ratio * np.max(probabilities))
+
+    def top(self, text: str):
+        """The label the judge reads most surely in `text`, as the records hold it."""
+        probabilities = self.model.predict_proba([text])[0]
+        return self.values[self.labels[int(np.argmax(probabilities))]]
 
     def probability(self, text: str, label) -> float:
         """The probability the judge gives `label` for `text` (0 for a label it never saw)."""

@@ -50,16 +50,24 @@ class Selection:
     def score(self, texts: list[str], conditions: dict) -> float:
         return self.judge.probability(" ".join(texts), conditions.get(self.label_field))
 
-    def choose(self, candidates: list[dict], scores: dict[int, float], wide: list, tasks: list,
+    def relabel(self, texts: list[str], conditions: dict) -> dict | None:
+        """The conditions of the label the judge reads in a draft it disagrees with (None: it reads
+        the asked label): such a draft becomes a candidate of that label instead of a rejection."""
+        label = self.judge.top(" ".join(texts))
+        if str(label) == str(conditions.get(self.label_field)):
+            return None
+        return {**conditions, self.label_field: label}
+
+    def choose(self, candidates: list[dict], ranking: dict[int, tuple[str, float]], tasks: list,
                id_field: str | None) -> list[dict]:
         """For each task of the plan (in slot order), the best unused candidate of its conditions,
-        renumbered to the task's slot (`_provenance.candidate` keeps the candidate's)."""
-        key_of = {task.slot: condition_key(task.conditions) for task in wide}
+        renumbered to the task's slot (`_provenance.candidate` keeps the candidate's). `ranking` gives
+        each candidate's slot its condition key and score."""
         pools: dict[str, list[dict]] = defaultdict(list)
         for record in candidates:
-            pools[key_of[record["_provenance"]["slot"]]].append(record)
+            pools[ranking[record["_provenance"]["slot"]][0]].append(record)
         for pool in pools.values():
-            pool.sort(key=lambda r: -scores[r["_provenance"]["slot"]])
+            pool.sort(key=lambda r: -ranking[r["_provenance"]["slot"]][1])
         chosen = []
         for task in tasks:
             pool = pools.get(condition_key(task.conditions))

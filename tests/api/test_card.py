@@ -39,11 +39,12 @@ def test_records_training_cut_short_are_counted_on_the_card():
 def test_candidates_written_per_record_are_stated_beside_the_rejections():
     state = {"model": {"name": "m", "sha256": "0" * 64},
              "generation": {"delivered": 10, "requested": 10, "attempts": 43, "rejection_rate": 0.07,
-                            "rejected": {"copies_source": 3}, "candidates": {"per_record": 4, "written": 40}}}
+                            "rejected": {"copies_source": 3},
+                            "candidates": {"per_record": 4, "written": 40, "relabelled": 5}}}
     checkpoint = {"counts": {"synthetic": 10, "records": 40, "train": 30, "holdout": 10}, "timings": {}, "state": state}
     card = dataset_card("run", load_policy(), checkpoint, {"checks": []})
     assert "10 of 10 requested records in 43 attempts; 7% of attempts rejected (copies_source 3)." in card
-    assert "4 candidates written per record (40 in all)" in card
+    assert "4 candidates written per record (40 in all, 5 under the label the label-consistency" in card
     del state["generation"]["candidates"]
     assert "candidates written" not in dataset_card("run", load_policy(), checkpoint, {"checks": []})
 
@@ -53,9 +54,9 @@ def test_the_html_report_counts_the_candidates_too():
 
     generation = {"mode": "classify", "model": "m", "requested": 10, "delivered": 10, "attempts": 43,
                   "attempt_budget": 120, "rejection_rate": 0.07, "rejected": {}, "repaired": {},
-                  "candidates": {"per_record": 4, "written": 40}}
+                  "candidates": {"per_record": 4, "written": 40, "relabelled": 5}}
     report = {"verdict": "pass", "reasons": [], "report_id": "r", "created_at": "now", "schema": "s",
               "schema_version": 1, "policy": {}, "checks": [], "generation": generation,
               "inputs": {split: {"records": 1, "sha256": "0" * 64} for split in ("synthetic", "train", "holdout")}}
-    assert "Candidates per record</td><td>4 (40 written;" in render(report)
+    assert "Candidates per record</td><td>4 (40 written, 5 relabelled by the label judge;" in render(report)
     assert "Candidates per record" not in render({**report, "generation": {**generation, "candidates": None}})

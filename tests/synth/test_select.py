@@ -10,6 +10,7 @@ from synth.generate import SynthRequest, build_context, synthesize
 from synth.judge import LabelJudge
 from synth.modes import Task, get_mode
 from synth.select import Selection
+from synth.steer import condition_key
 
 REAL = [("the striker scored a late goal in the match", "sport"), ("the team won the cup final", "sport"),
         ("the coach praised the goalkeeper after the match", "sport"), ("shares fell as the bank cut rates", "money"),
@@ -26,9 +27,10 @@ def test_the_best_candidates_of_each_label_take_the_plans_slots():
     candidates = [{"id": f"syn-{slot + 1:06d}", "label": label, "text": text, "_provenance": {"slot": slot}}
                   for slot, (text, label) in enumerate(CANDIDATES)]
     scores = {task.slot: selection.score([CANDIDATES[task.slot][0]], task.conditions) for task in wide}
+    ranking = {task.slot: (condition_key(task.conditions), scores[task.slot]) for task in wide}
     tasks = [Task(0, {"label": "sport"}, []), Task(1, {"label": "money"}, [])]
 
-    kept = selection.choose(candidates, scores, wide, tasks, "id")
+    kept = selection.choose(candidates, ranking, tasks, "id")
 
     best = {label: max((s for s in scores if CANDIDATES[s][1] == label), key=scores.get) for label in ("sport", "money")}
     assert [r["_provenance"]["candidate"] for r in kept] == [best["sport"], best["money"]]
@@ -38,27 +40,69 @@ def test_the_best_candidates_of_each_label_take_the_plans_slots():
     assert best == {"sport": 2, "money": 4}  # the texts full of the label's words, not the first ones written
 
 
-def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(records, model):
-    """The selected run keeps a subset of exactly the records an unselected run of k × n writes."""
-    from synth.engine import Engine, Sampling
+def test_a_draft_of_another_label_becomes_a_candidate_of_that_label():
+    """The judge's own label, as the records hold it (ints stay ints); None where it reads the asked one."""
+    labels = {"sport": 1, "money": 2}
+    selection = Selection(3, LabelJudge([t for t, _ in REAL], [labels[y] for _, y in REAL]), "label")
+    assert selection.relabel(["profits rose and shares gained"], {"label": 1, "kind": "lede"}) == {"label": 2, "kind": "lede"}
+    assert selection.relabel(["the team scored a goal in the final"], {"label": 1}) is None
 
-    tuned = Engine(replace(model, provenance={**model.provenance, "prompt_format": {"hints": False}}))
+
+def _tuned(model):
+    from synth.engine import Engine
+
+    return Engine(replace(model, provenance={**model.provenance, "prompt_format": {"hints": False}}))
+
+
+def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(records, model):
+    """Each candidate slot gets one try, as a run of k × n with one try per slot gives it; a slot that
+    failed is tried again only when its label is short. A lenient judge relabels nothing here, so the
+    first tries are exactly the unselected run's records."""
+    from synth.engine import Sampling
+
+    tuned = _tuned(model)
     request = SynthRequest(mode="classify", n=4, seed=11, k=0, label_field="label", finetuned_candidates=3,
-                           sampling=Sampling(max_tokens=40))
+                           label_agreement=0.01, sampling=Sampling(max_tokens=40))
     try:
         selected = synthesize(records, request, tuned)
-        everything = synthesize(records, request.model_copy(update={"n": 12, "finetuned_candidates": 1}), tuned)
+        once = synthesize(records, request.model_copy(update={"n": 12, "finetuned_candidates": 1, "slot_attempts": 1}), tuned)
     finally:
         tuned.close()
-    written = {r["_provenance"]["slot"]: r for r in everything.records}
-    assert selected.summary["candidates"] == {"per_record": 3, "written": len(everything.records)}
-    assert "candidates" not in everything.summary
+    written = {r["_provenance"]["slot"]: r for r in once.records}
+    candidates = selected.summary["candidates"]
+    assert candidates["per_record"] == 3 and candidates["relabelled"] == 0 and candidates["written"] >= len(once.records)
+    assert "candidates" not in once.summary and selected.summary["attempts"] >= 12
     assert len(selected.records) == 4 and [r["id"] for r in selected.records] == [f"syn-{i:06d}" for i in range(1, 5)]
     plan = get_mode("classify").plan(build_context(records, request, get_mode("classify")))
     assert Counter(r["label"] for r in selected.records) == Counter(t.conditions["label"] for t in plan)
     for record in selected.records:
-        source = written[record["_provenance"]["candidate"]]
-        assert record["text"] == source["text"] and record["label"] == source["label"]
+        slot = record["_provenance"]["candidate"]
+        if record["_provenance"]["attempt"] == 0:
+            assert record["text"] == written[slot]["text"] and record["label"] == written[slot]["label"]
+        else:  # a retry, only of a slot whose first try failed
+            assert slot not in written
+
+
+def test_a_strict_judge_relabels_candidates_instead_of_rejecting_them(records, model):
+    """With the asked label required to be the judge's first choice, the bundled (not fine-tuned) model
+    writes drafts the judge reads as another label: none is rejected for it, each is a candidate of the
+    judge's label, and the plan's label counts stay exact."""
+    from synth.engine import Sampling
+
+    tuned = _tuned(model)
+    request = SynthRequest(mode="classify", n=6, seed=5, k=0, label_field="label", finetuned_candidates=3,
+                           label_agreement=1.0, sampling=Sampling(max_tokens=40))
+    try:
+        result = synthesize(records, request, tuned)
+    finally:
+        tuned.close()
+    assert result.summary["candidates"]["relabelled"] > 0
+    assert "label_inconsistent" not in result.summary["rejected"]
+    plan = get_mode("classify").plan(build_context(records, request, get_mode("classify")))
+    assert Counter(r["label"] for r in result.records) == Counter(t.conditions["label"] for t in plan)
+    for record in result.records:
+        if asked := record["_provenance"].get("asked"):
+            assert asked["label"] != record["label"]
 
 
 def test_nothing_selects_without_the_label_check_or_in_a_mode_that_answers_a_source_record(records, model):
