@@ -5,7 +5,9 @@ each draft. A small model often writes a generic record, or one of a neighbourin
 teaches a downstream classifier the wrong thing. The judge is lenient by design — it is itself trained
 on few records — and disagrees only when the asked label's probability is below `ratio` times the
 most probable label's. A disagreeing draft is rejected (and retried) rather than relabelled, so the
-requested label counts stay exact; the summary counts it as `label_inconsistent`.
+requested label counts stay exact; the summary counts it as `label_inconsistent`. Under candidate
+selection (synth/select.py) it becomes a candidate of the label the judge reads instead: the selection
+keeps the counts exact, and the summary counts it under `candidates.relabelled`.
 
 `SynthRequest.label_agreement` sets `ratio`. On BBC News ledes (bench/utility.py, dev part, n=100)
 1.0 (the asked label must be the judge's first choice) rejected 35 of 135 drafts for TSTR macro-F1

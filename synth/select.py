@@ -7,7 +7,10 @@ classifier trained on it learns less than one trained on the records themselves.
 (synth/judge.py, trained on the real training split) scores every draft that passed the filters by the
 probability it gives the asked label; of the k × c candidates of a label, the c most probable are kept,
 so the requested label counts stay exact. Candidates left out are not rejections (each passed every
-filter); the summary counts them under `candidates`.
+filter); the summary counts them under `candidates`. A draft the judge reads as another label than the
+one asked becomes a candidate of that label (`candidates.relabelled`; its `_provenance.asked` keeps the
+asked conditions) rather than a rejection. Each candidate slot gets one try; a failed one is tried again
+only while its label has fewer candidates than records asked of it (synth/generate.py `_candidates`).
 
 Measured on BBC News ledes (bench/utility.py, SmolLM2 fine-tuned on the 100 scrubbed training records,
 3 epochs, four generations of 100 on one task draw pooled post hoc, 2026-12-07, AMD EPYC 2 cores):
