@@ -84,6 +84,7 @@ class SynthRequest(BaseModel):
     shape_length: bool = False  # cut each free-text reply after a sentence count drawn from the real records
     label_check: bool = True  # reject drafts a classifier trained on the real records reads as another label
     label_agreement: float = Field(0.5, gt=0, le=1)  # the asked label's probability, at least this × the top one's
+    relabel_candidates: bool = True  # under candidate selection, a draft read as another label is a candidate of it
     balance_vocabulary: bool = True  # bias the model away from words the kept records overuse (synth/balance.py)
     balance_types: bool = True  # fill made-up placeholder types as the name type kept records lack most (synth/repair.py)
     dedupe: bool = True  # reject drafts closer to a kept record than real records are to each other (synth/dedup.py)
@@ -361,7 +362,7 @@ class _Run:
         """Under candidate selection, a draft the label judge reads as another label becomes a
         candidate of that label (the selection ranks it there); any other reason rejects it."""
         conditions = None
-        if self.selection and reason == "label_inconsistent":
+        if self.selection and reason == "label_inconsistent" and self.request.relabel_candidates:
             conditions = self.selection.relabel(texts, task.conditions)
         if conditions is None:
             raise Reject(reason)

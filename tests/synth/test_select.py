@@ -86,7 +86,7 @@ def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(r
 def test_a_strict_judge_relabels_candidates_instead_of_rejecting_them(records, model):
     """With the asked label required to be the judge's first choice, the bundled (not fine-tuned) model
     writes drafts the judge reads as another label: none is rejected for it, each is a candidate of the
-    judge's label, and the plan's label counts stay exact."""
+    judge's label, and the plan's label counts stay exact. `relabel_candidates: false` rejects them."""
     from synth.engine import Sampling
 
     tuned = _tuned(model)
@@ -94,10 +94,12 @@ def test_a_strict_judge_relabels_candidates_instead_of_rejecting_them(records, m
                            label_agreement=1.0, sampling=Sampling(max_tokens=40))
     try:
         result = synthesize(records, request, tuned)
+        rejecting = synthesize(records, request.model_copy(update={"relabel_candidates": False}), tuned)
     finally:
         tuned.close()
     assert result.summary["candidates"]["relabelled"] > 0
     assert "label_inconsistent" not in result.summary["rejected"]
+    assert rejecting.summary["candidates"]["relabelled"] == 0 and rejecting.summary["rejected"]["label_inconsistent"] > 0
     plan = get_mode("classify").plan(build_context(records, request, get_mode("classify")))
     assert Counter(r["label"] for r in result.records) == Counter(t.conditions["label"] for t in plan)
     for record in result.records:
