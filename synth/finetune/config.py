@@ -53,9 +53,6 @@ class FinetuneConfig(BaseModel):
     checkpoint_every: int = Field(10, ge=1)
     restart: bool = False  # discard a checkpoint of a different run instead of refusing
     threads: int | None = Field(None, ge=1)  # torch CPU threads; None: torch's default
-    # How the merged weights are stored in the GGUF (synth/finetune/export.py); None: Q4_0 without DP,
-    # Q8_0 with DP (whose small delta 4 bits would partly erase).
-    weights: Literal["Q4_0", "Q8_0"] | None = None
     # Tests only: DP-SGD noise and sampling drawn from `seed`, so a run can be repeated exactly. Whoever
     # knows the seed (it is in the provenance) can remove the noise: such a model is recorded and
     # reported as NOT differentially private. Never exposed by the CLI or the policy.
@@ -66,10 +63,6 @@ class FinetuneConfig(BaseModel):
         """`max_length`, or by default whole records up to 512 tokens; under DP the first 128, where whole
         records measured worse (synth/finetune/data.py)."""
         return self.max_length or (DP_LENGTH_CAP if self.dp else LENGTH_CAP)
-
-    @property
-    def weights_type(self) -> str:
-        return self.weights or ("Q8_0" if self.dp else "Q4_0")
 
     @property
     def alpha(self) -> float:

@@ -4,16 +4,9 @@ Every key/value pair and the tokenizer are copied from the base GGUF; tensors th
 touch are copied byte for byte in their original quantization; merged tensors are mapped to their
 GGUF names by the architecture's layout (`LAYOUTS`), given back llama.cpp's rotary layout for q/k
 where the GGUF keeps it (llama: transformers undid it on load, see `convert_hf_to_gguf.py`'s
-`LlamaModel.permute`; Gemma 3 is stored unpermuted) and quantized: to Q4_0 without DP, to Q8_0 with
-DP, whose small delta 4 bits would partly erase (`FinetuneConfig.weights`). Norm weights, which Gemma's
-GGUF stores shifted by one, are never trained and so never rewritten.
-
-Q4_0 against Q8_0, the same LoRA adapter (SmolLM2, dev draw 0 of bench/utility.py, two generations of
-100 with four candidates per record, 2026-12-07, AMD EPYC 2 cores, under load; the Q4_0 file requantized
-from the Q8_0 one with llama.cpp's quantizer): decoding 131 against 94 tokens per CPU-second, 20.9
-against 17.4 kept records per CPU-minute (1.20×), TSTR ratio 0.814 against 0.836 (0.823 / 0.806
-against 0.854 / 0.818), discriminator AUC 0.627 against 0.653; 92 MB against 145 MB. The base's own
-Q4_1 decodes slower than either here (77).
+`LlamaModel.permute`; Gemma 3 is stored unpermuted) and quantized to Q8_0, which keeps a small
+DP-LoRA delta that re-quantizing to 4 bits would partly erase. Norm weights, which Gemma's GGUF
+stores shifted by one, are never trained and so never rewritten.
 """
 
 from __future__ import annotations
@@ -80,7 +73,7 @@ def gguf_tensors(
         yield name, data
 
 
-def write_gguf(changed: dict, base: ModelInfo, target: Path, provenance: dict, weights: str = "Q8_0") -> None:
+def write_gguf(changed: dict, base: ModelInfo, target: Path, provenance: dict) -> None:
     """Write the base GGUF with the `changed` HF tensors (merged weights) replaced."""
     import gguf
 
@@ -98,15 +91,15 @@ def write_gguf(changed: dict, base: ModelInfo, target: Path, provenance: dict, w
             continue
         sub_type = field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
         writer.add_key_value(key, field.contents(), field.types[0], sub_type=sub_type)
-    quant = gguf.GGMLQuantizationType[weights]
-    writer.add_file_type(gguf.LlamaFileType[f"MOSTLY_{weights}"])
+    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0)
     writer.add_string(PROVENANCE_KEY, json.dumps(provenance, sort_keys=True, default=str))
     for tensor in reader.tensors:
         data = replaced.pop(tensor.name, None)
         if data is None:
             writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
         elif data.shape[-1] % 32 == 0:
-            writer.add_tensor(tensor.name, gguf.quants.quantize(data, quant), raw_dtype=quant)
+            writer.add_tensor(tensor.name, gguf.quants.quantize(data, gguf.GGMLQuantizationType.Q8_0),
+                              raw_dtype=gguf.GGMLQuantizationType.Q8_0)
         else:
             writer.add_tensor(tensor.name, data.astype(np.float32))
     if replaced:

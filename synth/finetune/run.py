@@ -93,7 +93,7 @@ def finetune(
     record = {
         "base_model": base.name,
         "base_model_sha256": base.sha256,
-        "method": f"LoRA fine-tuning, merged and exported to GGUF ({config.weights_type})",
+        "method": "LoRA fine-tuning, merged and exported to GGUF (Q8_0)",
         "dataset_size": len(chosen),
         "dataset_records": len(records),
         "dataset_fingerprint": fingerprint,
@@ -110,7 +110,7 @@ def finetune(
     }
     with tempfile.TemporaryDirectory(prefix="airlock-finetune-") as tmp:
         staged = Path(tmp) / f"{name}.gguf"
-        write_gguf(changed, base, staged, record, config.weights_type)
+        write_gguf(changed, base, staged, record)
         check_generates(staged)
         info = store.add(staged, name, record)
     remove_checkpoint(config)
