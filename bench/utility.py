@@ -94,6 +94,17 @@ each), training 392–395 CPU s. Without selection on the same draws: ratio 0.75
 0.639 / 0.503. DP-LoRA ε = 8 with selection (`--path dp8`, held-out draws 0 / 1): ratio
 0.828 (0.813–0.843) / 0.763 (0.736–0.789), lift +0.037 / +0.053, AUC 0.911 / 0.913, rejected 18.5% / 20.2%
 (mostly label-inconsistent), training 273–278 CPU s.
+Since the same day's later commits a candidate the judge reads as another label joins that label's candidates
+instead of being rejected, and a candidate slot gets one try (retried only while its label is short;
+synth/generate.py `_candidates`). Held-out, scored once with that code (fresh adapters, Q8_0 export, AMD EPYC
+2 cores, load 2.4–4.3): LoRA draw 0 TSTR ratio 0.946 (0.935–0.957; first generation 0.93 [0.87, 1.01]), lift
++0.054, AUC 0.486 (0.474–0.498), rejected 0.1%, 400 attempts per 100 records, 18.1–18.8 kept records per
+CPU-minute; DP-LoRA ε = 8 draw 0 ratio 0.778 (0.770–0.787; first generation 0.79 [0.72, 0.86]), lift +0.026,
+AUC 0.875, rejected 10.9% (9.2–12.5%); draw 1 ratio 0.783 (0.767–0.799; first generation 0.80 [0.71, 0.89]),
+lift +0.055, AUC 0.881, rejected 9.4%; 17.3–18.2 kept/CPU-min, training 360 CPU s. On dev draw 0 (the same DP
+adapter, two generations each, `--set relabel_candidates=false`) relabelling halves the rejections (7.9%
+against 17.1%: 25 and 36 label-inconsistent drafts) and costs ratio: 0.701 (0.683–0.719) against 0.759
+(0.716–0.802), AUC 0.912 against 0.921.
 """
 
 from __future__ import annotations

@@ -7,6 +7,13 @@ where the GGUF keeps it (llama: transformers undid it on load, see `convert_hf_t
 `LlamaModel.permute`; Gemma 3 is stored unpermuted) and quantized to Q8_0, which keeps a small
 DP-LoRA delta that re-quantizing to 4 bits would partly erase. Norm weights, which Gemma's GGUF
 stores shifted by one, are never trained and so never rewritten.
+
+Q4_0 was tried for models trained without DP (2026-12-07, AMD EPYC 2 cores, four candidates per record;
+not kept): it decodes 131 tokens per CPU-second against Q8_0's 94 and wrote 1.2–1.35× the kept records
+per CPU-minute (bench/synth.py section 3: 6.1× the path before issue 12 against 4.7×). On dev draw 0 (the
+same adapter, the Q4_0 file requantized by llama.cpp) the TSTR ratio fell a little (0.814 against 0.836);
+on held-out draw 0 (a fresh adapter, merged weights quantized to Q4_0 by gguf-py) it fell to 0.783 against
+0.946, with the discriminator AUC at 0.755 against 0.486 and eight times the malformed placeholder types.
 """
 
 from __future__ import annotations
