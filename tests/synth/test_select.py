@@ -74,7 +74,10 @@ def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(r
     assert "candidates" not in once.summary and selected.summary["attempts"] >= 12
     assert len(selected.records) == 4 and [r["id"] for r in selected.records] == [f"syn-{i:06d}" for i in range(1, 5)]
     plan = get_mode("classify").plan(build_context(records, request, get_mode("classify")))
-    assert Counter(r["label"] for r in selected.records) == Counter(t.conditions["label"] for t in plan)
+    need = Counter(t.conditions["label"] for t in plan)
+    assert Counter(r["label"] for r in selected.records) == need
+    if all(Counter(r["label"] for r in once.records)[label] >= count for label, count in need.items()):
+        assert selected.summary["attempts"] == 12  # no label was short: no failed candidate is retried
     for record in selected.records:
         slot = record["_provenance"]["candidate"]
         if record["_provenance"]["attempt"] == 0:
