@@ -282,7 +282,7 @@ def compare_paths(n: int, finetuned: bool = True, cache: Path | None = None) -> 
               f"(model {s['model_cpu_seconds']:.1f}) = {kept / (s['cpu_seconds'] / 60):5.1f} kept/CPU-min; "
               f"rejected {json.dumps(s['rejected'])}")
     old_kept, old = rows["today"]
-    for path in rows.keys() - {"today"}:
+    for path in [p for p in rows if p != "today"]:
         kept, s = rows[path]
         speedup = (kept / s["cpu_seconds"]) / max(old_kept / old["cpu_seconds"], 1e-9)
         print(f"  ratio {names[path]} / before: {speedup:.1f}× (target ≥ 5×)")
