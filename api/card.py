@@ -82,7 +82,7 @@ def dataset_card(run_id: str, policy: Policy, checkpoint: dict, report: dict, si
 2. **Split**: {counts.get('holdout', '?')} scrubbed records were held out (never shown to the model)
    so the audit can compare what the data reveals about training records against non-members.
 3. **Synthesized**: the model was {made_with} on {counts.get('train', '?')} scrubbed training records.
-   - Model: `{model.get('name', '?')}`, SHA-256 `{model.get('sha256', '?')}`.
+   - Model: `{model.get('name', '?')}`, SHA-256 `{model.get('sha256', '?')}`{_adapter(model)}.
 {_generation_line(state.get("generation"))}{privacy_of_training}4. **Audited**: the checks below ran; the gate is fail-closed and this release passed it.
 
 ## Privacy and utility figures
@@ -99,3 +99,8 @@ Lower is safer for every figure; the interval is the confidence interval of the 
   stated above with what it does not cover.
 - Report id: `{report.get('report_id', '?')}`; created {report.get('created_at', '?')}.
 """
+
+
+def _adapter(model: dict) -> str:
+    """A fine-tuned model's LoRA adapter, which llama.cpp applied to the model file above."""
+    return f" with its LoRA adapter, SHA-256 `{model['adapter_sha256']}`" if model.get("adapter_sha256") else ""

@@ -199,4 +199,5 @@ def list_models(as_json: bool = typer.Option(False, "--json", help="Machine-read
         typer.echo("no models; run `airlock models pull`")
     for m in models:
         template = "chat" if m.has_chat_template else "no-chat-template"
-        typer.echo(f"{m.name}\t{m.architecture}\tctx {m.context_length}\t{template}\t{m.sha256[:12]}\t{m.path.name}")
+        adapter = f" + {m.adapter.name}" if m.adapter else ""
+        typer.echo(f"{m.name}\t{m.architecture}\tctx {m.context_length}\t{template}\t{m.sha256[:12]}\t{m.path.name}{adapter}")

@@ -301,7 +301,8 @@ class _Run:
         self.checkpoint["state"]["finetune"] = {k: model.provenance.get(k) for k in (
             "differential_privacy", "epsilon", "delta", "epsilon_spent", "accountant", "guarantee", "records_cut",
             "max_length")}
-        return {"finetuned_model_sha256": model.sha256, "differential_privacy": config.dp}
+        return {"finetuned_model_sha256": model.sha256, "finetuned_adapter_sha256": model.adapter_sha256,
+                "differential_privacy": config.dp}
 
     def _chooses_finetune(self) -> bool:
         """Decided once per run and kept in the checkpoint. A run that does not fine-tune drops the
@@ -353,7 +354,8 @@ class _Run:
         result = run_synthesis(train, request, model, synth.runtime, self.policy, self._stage_progress("synth"),
                                source_values=source)
         write_records(self.work / "synthetic.jsonl", result.records)
-        self.checkpoint["state"]["model"] = {"name": model.name, "sha256": model.sha256}
+        self.checkpoint["state"]["model"] = {"name": model.name, "sha256": model.sha256,
+                                             **({"adapter_sha256": model.adapter_sha256} if model.adapter else {})}
         self.checkpoint["state"]["generation"] = generation_summary(result.summary)
         return {"synthetic": len(result.records), "model_sha256": model.sha256,
                 "surrogates_redrawn": result.summary["surrogates_redrawn"],

@@ -58,6 +58,7 @@ def _name(train: list[dict], path: str, seed: int, epochs: int = EPOCHS, setting
     digest = hashlib.sha256(json.dumps([r["id"] for r in train]).encode()).hexdigest()[:12]
     name = f"bench-{path}-{digest}-s{seed}" + ("" if base == BASE_MODEL else f"-{base}")
     name += ("-hints" if path == "lora" else "") + (f"-e{epochs}" if epochs != EPOCHS else "")
+    name += "-adapter"  # models exported as a base + LoRA adapter (2026-12-07, later); before, merged Q8_0 weights
     if settings:
         name += "-t" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
     return name

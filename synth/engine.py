@@ -110,6 +110,7 @@ class Engine:
         try:
             self.llm = llama_cpp.Llama(
                 model_path=str(model.path),
+                lora_path=str(model.adapter) if model.adapter else None,
                 n_ctx=rt.n_ctx,
                 n_threads=rt.n_threads,
                 n_threads_batch=rt.n_threads_batch or rt.n_threads,

@@ -293,7 +293,9 @@ class _Run:
         self.last_reason = "attempt_budget_spent"
         self._guard: tuple[tuple[int, ...], CopyGuard | None] = ((), None)
         self.provenance = {
-            "model": engine.model.name, "model_sha256": engine.model.sha256, "mode": mode.name,
+            "model": engine.model.name, "model_sha256": engine.model.sha256,
+            **({"adapter_sha256": engine.model.adapter_sha256} if getattr(engine.model, "adapter", None) else {}),
+            "mode": mode.name,
             "template_version": mode.template_version, "job_seed": request.seed,
             "sampling": request.sampling.model_dump(),
         }

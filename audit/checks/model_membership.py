@@ -43,8 +43,8 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         raise NotApplicable("no fine-tuned model produced the synthetic data")
     if not models.get("base"):
         raise AuditError("model membership inference needs the fine-tuned model's base model as well")
-    tuned_path, tuned = _model(models["finetuned"])
-    base_path, _ = _model(models["base"])
+    tuned_path, tuned_adapter, tuned = _model(models["finetuned"])
+    base_path, base_adapter, _ = _model(models["base"])
     if not tuned.get("prompt_format"):
         raise AuditError("the fine-tuned model's provenance lacks its prompt format; it was not made by `airlock finetune`")
 
@@ -52,7 +52,7 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     limit = int(settings.param("records", DEFAULT_RECORDS))
     members = _sample(context.records("train"), limit, rng)
     nonmembers = _sample(context.records("holdout"), limit, rng)
-    base_loss, tuned_loss = _losses(members + nonmembers, tuned_path, tuned, base_path)
+    base_loss, tuned_loss = _losses(members + nonmembers, (tuned_path, tuned_adapter), tuned, (base_path, base_adapter))
     m = len(members)
     auc = {  # higher score = "member"; only the calibrated score is the check's figure
         name: auc_with_ci(score[:m], score[m:], confidence=settings.confidence,
@@ -90,25 +90,27 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
     return settings.result(figure, ci, summary, details, METHOD, needed=lambda: needed and (needed, unit))
 
 
-def _losses(records: list[dict], tuned_path: Path, tuned: dict, base_path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Each record's answer loss under the base and the fine-tuned model, rendered as it was trained."""
+def _losses(records: list[dict], tuned_model: tuple, tuned: dict, base_model: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's answer loss under the base and the fine-tuned model ((GGUF, adapter or None) each),
+    rendered as it was trained."""
     from synth.finetune.data import Tokenizer, render_examples
     from synth.finetune.scoring import answer_losses
 
     examples, _ = render_examples(records, prompt_format=tuned["prompt_format"])
-    tokenizer = Tokenizer(tuned_path)
+    tokenizer = Tokenizer(tuned_model[0])
     try:
         max_length = int(tuned.get("max_length") or 512)
         encoded = [tokenizer.encode(example, max_length) for example in examples]
     finally:
         tokenizer.close()
-    return answer_losses(base_path, encoded), answer_losses(tuned_path, encoded)
+    return answer_losses(base_model[0], encoded, base_model[1]), answer_losses(tuned_model[0], encoded, tuned_model[1])
 
 
-def _model(model) -> tuple[Path, dict]:
-    """A ModelInfo or a GGUF path → (path, provenance); a path's provenance is read from the file."""
+def _model(model) -> tuple[Path, Path | None, dict]:
+    """A ModelInfo or a GGUF path → (path, its LoRA adapter or None, provenance); a path's provenance is
+    read from the file."""
     if hasattr(model, "path"):
-        return Path(model.path), {**model.provenance, "sha256": model.sha256}
+        return Path(model.path), model.adapter, {**model.provenance, "sha256": model.sha256}
     from gguf import GGUFReader
 
     from synth.finetune.export import PROVENANCE_KEY
@@ -117,7 +119,7 @@ def _model(model) -> tuple[Path, dict]:
     if not path.is_file():
         raise AuditError(f"model file {path.name} is missing")
     field = GGUFReader(path).fields.get(PROVENANCE_KEY)
-    return path, json.loads(field.contents()) if field is not None else {}
+    return path, None, json.loads(field.contents()) if field is not None else {}
 
 
 def _sample(records: list[dict], limit: int, rng: np.random.Generator) -> list[dict]:

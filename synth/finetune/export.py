@@ -1,26 +1,32 @@
-"""Back to GGUF: merge the LoRA adapter into the base weights and write a file llama.cpp runs.
+"""Back to GGUF: the base the adapter is trained on, and the LoRA adapter llama.cpp applies to it.
 
-Every key/value pair and the tokenizer are copied from the base GGUF; tensors the adapter did not
-touch are copied byte for byte in their original quantization; merged tensors are mapped to their
-GGUF names by the architecture's layout (`LAYOUTS`), given back llama.cpp's rotary layout for q/k
-where the GGUF keeps it (llama: transformers undid it on load, see `convert_hf_to_gguf.py`'s
-`LlamaModel.permute`; Gemma 3 is stored unpermuted) and quantized to Q8_0, which keeps a small
-DP-LoRA delta that re-quantizing to 4 bits would partly erase. Norm weights, which Gemma's GGUF
-stores shifted by one, are never trained and so never rewritten.
+A fine-tuned model is two files: a copy of the base GGUF (`write_base`) whose block weights of a type
+llama.cpp's CPU backend decodes slowly (Q4_1, Q5_0, Q5_1) are re-quantized to IQ4_NL, a 4-bit type of
+the same size that it repacks for fast matrix products, and the adapter (`write_adapter`: the LoRA
+A and B matrices, F32, `general.type = adapter`), which llama.cpp adds at run time
+(`Llama(lora_path=…)`). The adapter is trained on the re-quantized base itself (its weights as
+llama.cpp reads them), so what llama.cpp runs is exactly the model that was trained: nothing of the
+learned delta is rounded away, however small (a DP-LoRA delta included). Every key/value pair and the
+tokenizer are copied from the base; other tensors are copied byte for byte. Adapter tensors are
+named by the architecture's GGUF layout (`LAYOUTS`), with B's rows given back llama.cpp's rotary
+layout for q/k where the GGUF keeps it (llama: transformers undid it on load, see
+`convert_hf_to_gguf.py`'s `LlamaModel.permute`; Gemma 3 is stored unpermuted).
 
-Q4_0 was tried for models trained without DP (2026-12-07, AMD EPYC 2 cores, four candidates per record;
-not kept): it decodes 131 tokens per CPU-second against Q8_0's 94 and wrote 1.2–1.35× the kept records
-per CPU-minute (bench/synth.py section 3: 6.1× the path before issue 12 against 4.7×). On dev draw 0 (the
-same adapter, the Q4_0 file requantized by llama.cpp) the TSTR ratio fell a little (0.814 against 0.836);
-on held-out draw 0 (a fresh adapter, merged weights quantized to Q4_0 by gguf-py) it fell to 0.783 against
-0.946, with the discriminator AUC at 0.755 against 0.486 and eight times the malformed placeholder types.
+Measured 2026-12-07 (AMD EPYC, 2 cores, one thread, SmolLM2-135M): decoding 114–118 tokens per
+CPU-second for the IQ4_NL base with an adapter on all seven projections (the base alone 127–132)
+against 85–87 for the weights merged and stored as Q8_0, which is how models were exported before
+(Q4_1, the bundled file's own type: 73–84). Merging into 4-bit weights instead was tried and not kept:
+the learned delta is ~2% of a weight matrix's norm and 4-bit rounding adds 3–6 times that much noise
+(held-out draw 0 of bench/utility.py with merged Q4_0 weights: TSTR ratio 0.783 against 0.946 for
+Q8_0, discriminator AUC 0.755 against 0.486).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +58,11 @@ def check_exportable(base: ModelInfo) -> None:
             f"export back to GGUF after fine-tuning (supported: {', '.join(EXPORTABLE)}); choose a "
             "base of one of those, such as the default SmolLM2"
         )
+    if base.adapter is not None:
+        raise ModelError(
+            f"model {base.name!r} is itself fine-tuned (a LoRA adapter on its base); fine-tune its base model "
+            f"{base.provenance.get('base_model', '')!r} on the records instead"
+        )
 
 
 def permute_rotary(weights: np.ndarray, n_head: int) -> np.ndarray:
@@ -80,8 +91,39 @@ def gguf_tensors(
         yield name, data
 
 
-def write_gguf(changed: dict, base: ModelInfo, target: Path, provenance: dict) -> None:
-    """Write the base GGUF with the `changed` HF tensors (merged weights) replaced."""
+# Weight types llama.cpp's CPU backend decodes slowly here (no repacked kernels), re-quantized to IQ4_NL in
+# the base a model is fine-tuned on; other types (Q4_0, Q4_K, Q6_K, Q8_0, …) are kept as they are.
+SLOW_TYPES = ("Q4_1", "Q5_0", "Q5_1")
+FAST_TYPE = "IQ4_NL"
+
+
+def write_base(base: ModelInfo, target: Path) -> None:
+    """Copy the base GGUF to `target`, its tensors of a `SLOW_TYPES` type re-quantized to IQ4_NL by
+    llama.cpp's own quantizer. The adapter is trained on, and runs on, this copy."""
+    import gguf
+
+    reader = gguf.GGUFReader(base.path)
+    arch = str(reader.fields["general.architecture"].contents())
+    fast = gguf.GGMLQuantizationType[FAST_TYPE]
+    slow = {gguf.GGMLQuantizationType[name] for name in SLOW_TYPES}
+    block = gguf.GGML_QUANT_SIZES[fast][0]
+    changed = {t.name for t in reader.tensors if t.tensor_type in slow and int(t.shape[0]) % block == 0}
+    writer = gguf.GGUFWriter(target, arch=arch)
+    _copy_fields(reader, writer, skip=("general.file_type",) if changed else ())
+    if changed:
+        writer.add_file_type(gguf.LlamaFileType[f"MOSTLY_{FAST_TYPE}"])
+    for tensor in reader.tensors:
+        if tensor.name in changed:
+            weights = gguf.quants.dequantize(tensor.data, tensor.tensor_type)
+            writer.add_tensor(tensor.name, ggml_quantize(weights, fast), raw_dtype=fast)
+        else:
+            writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
+    _write(writer)
+
+
+def write_adapter(pairs: dict, base: ModelInfo, target: Path, alpha: float, provenance: dict) -> None:
+    """Write the LoRA adapter llama.cpp applies to `base`: `pairs` maps each HF weight name to its (A, B)
+    matrices (r × in, out × r); llama.cpp scales B·A by alpha / r, as peft does."""
     import gguf
 
     reader = gguf.GGUFReader(base.path)
@@ -89,35 +131,69 @@ def write_gguf(changed: dict, base: ModelInfo, target: Path, provenance: dict) -
     meta = {key: field.contents() for key, field in reader.fields.items() if key.startswith(f"{arch}.")}
     n_head = int(meta[f"{arch}.attention.head_count"])
     n_head_kv = int(meta.get(f"{arch}.attention.head_count_kv", n_head))
+    n_blocks = int(meta[f"{arch}.block_count"])
     layout = LAYOUTS[arch]
-    replaced = dict(gguf_tensors(changed, layout, int(meta[f"{arch}.block_count"]), n_head, n_head_kv))
-
+    shapes = {t.name: (int(t.shape[1]), int(t.shape[0])) for t in reader.tensors if len(t.shape) == 2}  # GGUF: (in, out)
+    a_side = dict(gguf_tensors({k: a for k, (a, _) in pairs.items()}, replace(layout, permuted_rotary=False), n_blocks,
+                               n_head, n_head_kv))
+    b_side = dict(gguf_tensors({k: b for k, (_, b) in pairs.items()}, layout, n_blocks, n_head, n_head_kv))
     writer = gguf.GGUFWriter(target, arch=arch)
+    writer.add_type(gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(alpha))
+    writer.add_string(PROVENANCE_KEY, json.dumps(provenance, sort_keys=True, default=str))
+    for name, a in a_side.items():
+        b = b_side[name]
+        if shapes.get(name) != (b.shape[0], a.shape[1]):
+            raise ModelError(f"the adapter's {name} does not fit the base model; this model cannot be exported")
+        writer.add_tensor(f"{name}.lora_a", np.ascontiguousarray(a, dtype=np.float32))
+        writer.add_tensor(f"{name}.lora_b", np.ascontiguousarray(b, dtype=np.float32))
+    _write(writer)
+
+
+def _copy_fields(reader, writer, skip: tuple[str, ...] = ()) -> None:
+    import gguf
+
     for key, field in reader.fields.items():
-        if key.startswith("GGUF.") or key in ("general.architecture", "general.file_type", PROVENANCE_KEY):
+        if key.startswith("GGUF.") or key in ("general.architecture", PROVENANCE_KEY, *skip):
             continue
         sub_type = field.types[-1] if field.types[0] == gguf.GGUFValueType.ARRAY else None
         writer.add_key_value(key, field.contents(), field.types[0], sub_type=sub_type)
-    writer.add_file_type(gguf.LlamaFileType.MOSTLY_Q8_0)
-    writer.add_string(PROVENANCE_KEY, json.dumps(provenance, sort_keys=True, default=str))
-    for tensor in reader.tensors:
-        data = replaced.pop(tensor.name, None)
-        if data is None:
-            writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
-        elif data.shape[-1] % 32 == 0:
-            writer.add_tensor(tensor.name, gguf.quants.quantize(data, gguf.GGMLQuantizationType.Q8_0),
-                              raw_dtype=gguf.GGMLQuantizationType.Q8_0)
-        else:
-            writer.add_tensor(tensor.name, data.astype(np.float32))
-    if replaced:
-        raise ModelError(f"the base GGUF lacks tensors the fine-tuned model has: {', '.join(sorted(replaced))}")
+
+
+def _write(writer) -> None:
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
 
 
-def check_generates(path: Path) -> None:
+def ggml_quantize(weights: np.ndarray, qtype) -> np.ndarray:
+    """Rows of fp32 `weights` quantized to `qtype` by llama.cpp's own quantizer (ggml_quantize_chunk in the
+    engine's libggml-base), which knows every type, IQ4_NL included, where gguf-py does not."""
+    import gguf
+
+    quantize = _quantize_chunk()
+    data = np.ascontiguousarray(weights, dtype=np.float32).reshape(-1, weights.shape[-1])
+    block, size = gguf.GGML_QUANT_SIZES[qtype]
+    out = np.zeros((data.shape[0], data.shape[1] // block * size), dtype=np.uint8)
+    quantize(int(qtype), data.ctypes.data, out.ctypes.data, 0, data.shape[0], data.shape[1], None)
+    return out.reshape(*weights.shape[:-1], -1)
+
+
+def _quantize_chunk():
+    llama_cpp = binding()
+    found = sorted((Path(llama_cpp.__file__).parent / "lib").glob("libggml-base.*"))
+    if not found:
+        raise ModelError("llama.cpp's ggml library was not found beside the binding; reinstall the engine (make setup)")
+    function = ctypes.CDLL(str(found[0])).ggml_quantize_chunk
+    function.restype = ctypes.c_size_t
+    function.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                         ctypes.c_int64, ctypes.c_void_p]
+    return function
+
+
+def check_generates(path: Path, adapter: Path | None = None) -> None:
     """Load the written file in llama.cpp and have it answer a request: ModelError if it cannot.
 
     The answer may be the end of the turn at once (a model fine-tuned on requests of another shape can
@@ -126,8 +202,8 @@ def check_generates(path: Path) -> None:
     llama_cpp = binding()
 
     try:
-        llm = llama_cpp.Llama(model_path=str(path), n_ctx=128, n_threads=1, n_threads_batch=1, logits_all=True,
-                              verbose=False)
+        llm = llama_cpp.Llama(model_path=str(path), lora_path=str(adapter) if adapter else None, n_ctx=128,
+                              n_threads=1, n_threads_batch=1, logits_all=True, verbose=False)
         out = llm.create_chat_completion(
             [{"role": "user", "content": "Write one new record."}], max_tokens=8, temperature=0.0, seed=0
         )

@@ -7,12 +7,13 @@ import json
 import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from privacy.errors import BadInput
 from synth.finetune.config import FinetuneConfig
 from synth.finetune.data import Tokenizer, dataset_fingerprint, render_examples
-from synth.finetune.export import check_exportable
+from synth.finetune.export import FAST_TYPE, check_exportable
 from synth.finetune.guarantee import plan_privacy, privacy_units, provenance
 from synth.scrubbed import require_scrubbed
 from synth.store import MODEL_NAME_PATTERN, ModelInfo, ModelStore
@@ -29,8 +30,9 @@ def finetune(
     on_step: Callable | None = None,
     name: str | None = None,
 ) -> ModelInfo:
-    """LoRA-fine-tune `base` on scrubbed training `records` (with DP-SGD when `config.dp`), export the
-    merged model to GGUF, check that llama.cpp runs it, and register it in `store` under `name`
+    """LoRA-fine-tune `base` on scrubbed training `records` (with DP-SGD when `config.dp`), export it to
+    GGUF (a copy of the base with fast weights, which the adapter is trained on, and the adapter:
+    synth/finetune/export.py), check that llama.cpp runs it, and register it in `store` under `name`
     (default: '<base>-ft' or '<base>-dp-ft') with its privacy provenance.
 
     `progress(step, total)` follows optimizer steps; `on_step(TrainingStep)` also gets the loss and
@@ -76,8 +78,8 @@ def finetune(
     fingerprint = dataset_fingerprint(chosen)
     run_key = _run_key(config, base, fingerprint, name)
 
-    from synth.finetune.export import check_generates, write_gguf
-    from synth.finetune.training import add_lora, load_base, remove_checkpoint, train
+    from synth.finetune.export import check_generates, write_adapter, write_base
+    from synth.finetune.training import adapter_weights, add_lora, load_base, remove_checkpoint, train
 
     def report(step) -> None:
         if progress:
@@ -85,15 +87,11 @@ def finetune(
         if on_step:
             on_step(step)
 
-    with _torch_threads(config.threads):
-        model = add_lora(load_base(base), config)
-        outcome = train(model, encoded, config, plan, run_key, report)
-        merged = model.merge_and_unload()
-        changed = {k: v for k, v in merged.state_dict().items() if k.rsplit(".", 2)[-2] in config.targets}
     record = {
         "base_model": base.name,
         "base_model_sha256": base.sha256,
-        "method": "LoRA fine-tuning, merged and exported to GGUF (Q8_0)",
+        "method": "LoRA fine-tuning; the adapter (F32) is exported to GGUF beside the base it was trained on, "
+                  "whose Q4_1/Q5 weights are re-quantized to IQ4_NL",
         "dataset_size": len(chosen),
         "dataset_records": len(records),
         "dataset_fingerprint": fingerprint,
@@ -106,13 +104,18 @@ def finetune(
         "records_cut": sum(1 for e in encoded if e.cut),  # records longer than max_length, trained on their start
         "seed": config.seed,
         "prompt_format": prompt_format,
-        **provenance(plan, unit, outcome.epsilon_spent, outcome.steps, config.epochs, config.seeded_noise),
     }
     with tempfile.TemporaryDirectory(prefix="airlock-finetune-") as tmp:
-        staged = Path(tmp) / f"{name}.gguf"
-        write_gguf(changed, base, staged, record)
-        check_generates(staged)
-        info = store.add(staged, name, record)
+        staged, adapter = Path(tmp) / f"{name}.gguf", Path(tmp) / f"{name}.lora.gguf"
+        write_base(base, staged)
+        trained_base = replace(base, path=staged)
+        with _torch_threads(config.threads):
+            model = add_lora(load_base(trained_base), config)
+            outcome = train(model, encoded, config, plan, run_key, report)
+        record.update(provenance(plan, unit, outcome.epsilon_spent, outcome.steps, config.epochs, config.seeded_noise))
+        write_adapter(adapter_weights(model), trained_base, adapter, config.alpha, record)
+        check_generates(staged, adapter)
+        info = store.add(staged, name, record, adapter=adapter)
     remove_checkpoint(config)
     return info
 
@@ -120,7 +123,8 @@ def finetune(
 def _run_key(config: FinetuneConfig, base: ModelInfo, fingerprint: str, name: str) -> str:
     """What makes two calls the same run (so a checkpoint of one may resume the other)."""
     settings = config.model_dump(mode="json", exclude={"checkpoint_dir", "checkpoint_every", "restart", "threads"})
-    blob = json.dumps({"settings": settings, "base": base.sha256, "data": fingerprint, "name": name}, sort_keys=True)
+    blob = json.dumps({"settings": settings, "base": base.sha256, "trained_on": FAST_TYPE, "data": fingerprint, "name": name},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

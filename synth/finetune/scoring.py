@@ -17,14 +17,15 @@ from synth.finetune.data import Encoded
 from synth.llama_log import binding
 
 
-def answer_losses(model_path: Path, encoded: list[Encoded]) -> np.ndarray:
-    """Mean negative log-likelihood (nats per token) of each sequence's answer tokens."""
+def answer_losses(model_path: Path, encoded: list[Encoded], adapter: Path | None = None) -> np.ndarray:
+    """Mean negative log-likelihood (nats per token) of each sequence's answer tokens (`adapter`: the
+    LoRA adapter of a fine-tuned model, applied to `model_path`)."""
     llama_cpp = binding()
 
     n_ctx = max(len(e.ids) for e in encoded)
     try:
         llm = llama_cpp.Llama(
-            model_path=str(model_path), n_ctx=n_ctx, n_batch=n_ctx, logits_all=True,
+            model_path=str(model_path), lora_path=str(adapter) if adapter else None, n_ctx=n_ctx, n_batch=n_ctx, logits_all=True,
             n_threads=1, n_threads_batch=1, verbose=False,
         )
     except (ValueError, RuntimeError, OSError):

@@ -76,6 +76,15 @@ def add_lora(model, config: FinetuneConfig):
         return get_peft_model(model, lora)
 
 
+def adapter_weights(model) -> dict:
+    """HF weight name → (A, B) of each projection the peft `model` wraps with LoRA (r × in, out × r)."""
+    return {
+        name.removeprefix("base_model.model.") + ".weight": (module.lora_A["default"].weight, module.lora_B["default"].weight)
+        for name, module in model.named_modules()
+        if hasattr(module, "lora_A") and "default" in module.lora_A
+    }
+
+
 def collate(batch: list[tuple[torch.Tensor, int]]) -> dict[str, torch.Tensor]:
     """Left-pad a batch; mark the answer tokens the loss is taken over."""
     width = max(len(ids) for ids, _ in batch)

@@ -60,3 +60,14 @@ def test_the_html_report_counts_the_candidates_too():
               "inputs": {split: {"records": 1, "sha256": "0" * 64} for split in ("synthetic", "train", "holdout")}}
     assert "Candidates per record</td><td>4 (40 written, 5 relabelled by the label judge;" in render(report)
     assert "Candidates per record" not in render({**report, "generation": {**generation, "candidates": None}})
+
+
+def test_a_fine_tuned_model_s_adapter_is_named_by_its_hash():
+    """The model file of a fine-tuned model is its base's weights (shared by every model tuned from it):
+    the adapter's hash is what identifies the model that wrote the records."""
+    state = {"model": {"name": "m", "sha256": "0" * 64, "adapter_sha256": "a" * 64}}
+    checkpoint = {"counts": {"synthetic": 10, "records": 40, "train": 30, "holdout": 10}, "timings": {}, "state": state}
+    card = dataset_card("run", load_policy(), checkpoint, {"checks": []})
+    assert f"Model: `m`, SHA-256 `{'0' * 64}` with its LoRA adapter, SHA-256 `{'a' * 64}`." in card
+    del state["model"]["adapter_sha256"]
+    assert "LoRA adapter" not in dataset_card("run", load_policy(), checkpoint, {"checks": []})

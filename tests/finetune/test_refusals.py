@@ -86,6 +86,16 @@ def test_base_model_that_cannot_be_exported_is_refused_before_training(setup):
     _assert_nothing_registered(setup)
 
 
+def test_a_fine_tuned_model_is_refused_as_a_base(setup, tmp_path):
+    """Its file alone is the base without the adapter: training on it would silently drop what it learned."""
+    store, base = setup
+    tuned = dataclasses.replace(base, name="some-ft", adapter=tmp_path / "some-ft.lora.gguf",
+                                provenance={"base_model": base.name})
+    with pytest.raises(ModelError, match=f"'some-ft' is itself fine-tuned .* fine-tune its base model '{base.name}'"):
+        _finetune(tickets(30, 1), (store, tuned), dp=True)
+    _assert_nothing_registered(setup)
+
+
 def test_unscrubbed_input_and_taken_names_are_refused(setup):
     from synth.finetune import FinetuneConfig, finetune
 

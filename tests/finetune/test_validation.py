@@ -108,7 +108,7 @@ def _exposure(model, base, splits) -> float:
     tokenizer = Tokenizer(model.path)
     encoded = [tokenizer.encode(e, MAX_LENGTH) for e in examples]
     tokenizer.close()
-    drop = answer_losses(base.path, encoded) - answer_losses(model.path, encoded)
+    drop = answer_losses(base.path, encoded) - answer_losses(model.path, encoded, model.adapter)
     planted, controls = drop[: len(splits["planted"])], drop[len(splits["planted"]) :]
     candidates = len(controls) + 1
     return float(np.mean([math.log2(candidates) - math.log2(1 + np.sum(controls >= d)) for d in planted]))
@@ -179,10 +179,15 @@ def test_exported_gguf_keeps_the_base_metadata_and_runs_in_llama_cpp(dp_run, ove
     source, exported = gguf.GGUFReader(base.path), gguf.GGUFReader(model.path)
     for key in ("tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.chat_template", "llama.block_count"):
         assert exported.fields[key].contents() == source.fields[key].contents()
-    tensors = {t.name: t for t in exported.tensors}
-    assert tensors["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.Q8_0
-    untouched = {t.name: t for t in source.tensors}["token_embd.weight"]
-    assert bytes(tensors["token_embd.weight"].data) == bytes(untouched.data)
+    # The base's Q4_1 block weights, re-quantized to IQ4_NL, are what the adapter was trained on; the
+    # rest is the base's, byte for byte; the adapter holds A and B of every projection of every block.
+    tensors, original = {t.name: t for t in exported.tensors}, {t.name: t for t in source.tensors}
+    assert original["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.Q4_1
+    assert tensors["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.IQ4_NL
+    assert bytes(tensors["token_embd.weight"].data) == bytes(original["token_embd.weight"].data)
+    adapter = gguf.GGUFReader(model.adapter)
+    assert adapter.fields["general.type"].contents() == "adapter" and adapter.fields["adapter.type"].contents() == "lora"
+    assert len(adapter.tensors) == 2 * 7 * int(source.fields["llama.block_count"].contents())
 
     engine = Engine(model, RuntimeSettings(n_ctx=256))
     out = engine.complete([{"role": "user", "content": "Write one new ticket. Reply with the text only."}],
@@ -198,8 +203,9 @@ def test_exported_gguf_keeps_the_base_metadata_and_runs_in_llama_cpp(dp_run, ove
     encoded = [tokenizer.encode(e, MAX_LENGTH) for e in examples]
     tokenizer.close()
     base_loss = answer_losses(base.path, encoded)
-    assert np.all(answer_losses(model.path, encoded[:8]) < base_loss[:8] + 0.3)
-    assert answer_losses(overfit_model["model"].path, encoded[8:]).mean() < base_loss[8:].mean() / 2
+    assert np.all(answer_losses(model.path, encoded[:8], model.adapter) < base_loss[:8] + 0.3)
+    overfit = overfit_model["model"]
+    assert answer_losses(overfit.path, encoded[8:], overfit.adapter).mean() < base_loss[8:].mean() / 2
 
 
 def test_cli_reports_a_model_without_dp_as_such(overfit_model):
@@ -255,11 +261,10 @@ def test_reproducible_noise_is_a_test_mode_reported_as_not_differentially_privat
                             seeded_noise=True, lora_targets=["v_proj"])
     model = finetune(splits["train"], base, store, config, name="tiny-seeded")
     prov = model.provenance
-    # An adapter on the value projections only: the query projections are the base's, byte for byte.
+    # An adapter on the value projections only: it holds their A and B and nothing else.
     assert prov["lora_targets"] == ["v_proj"]
-    source, exported = ({t.name: t for t in gguf.GGUFReader(m.path).tensors} for m in (base, model))
-    assert bytes(exported["blk.0.attn_q.weight"].data) == bytes(source["blk.0.attn_q.weight"].data)
-    assert exported["blk.0.attn_v.weight"].tensor_type == gguf.GGMLQuantizationType.Q8_0
+    names = {t.name for t in gguf.GGUFReader(model.adapter).tensors}
+    assert names == {f"blk.{i}.attn_v.weight.lora_{ab}" for i in range(30) for ab in "ab"}
     assert prov["differential_privacy"] is False and prov["dp_sgd"] is True
     assert "NOT differentially private" in prov["noise_source"]
     assert prov["guarantee"].startswith("fine-tuned with DP-SGD using REPRODUCIBLE, SEEDED noise")

@@ -68,3 +68,27 @@ def test_models_cli_lists_and_refuses_bad_files(data_dir, tmp_path):
     added = runner.invoke(app, ["models", "add", str(garbage)])
     assert added.exit_code == 2
     assert added.stderr.strip() == "error: x.gguf: not a GGUF model file"
+
+
+def test_a_model_with_an_adapter_keeps_both_files_hashed(data_dir, tmp_path):
+    """A fine-tuned model is a GGUF and its LoRA adapter: both copied and hashed; a replaced or missing
+    adapter refuses the model as a replaced model file does."""
+    import hashlib
+    import os
+
+    store = ModelStore(Settings().models_dir)
+    adapter = tmp_path / "a.lora.gguf"
+    adapter.write_bytes(b"GGUF" + os.urandom(256))  # the store hashes it; llama.cpp reads it (tests/finetune)
+    info = store.add(store.get().path, name="tuned", adapter=adapter)
+    assert info.adapter == store.root / "tuned.lora.gguf" and info.adapter.read_bytes() == adapter.read_bytes()
+    assert info.adapter_sha256 == hashlib.sha256(adapter.read_bytes()).hexdigest()
+    assert store.get("tuned").adapter == info.adapter and store.get().adapter is None
+    listed = CliRunner().invoke(app, ["models", "list"])
+    assert "tuned.gguf + tuned.lora.gguf" in listed.output
+
+    info.adapter.write_bytes(b"GGUF" + os.urandom(256))
+    with pytest.raises(ModelError, match="'tuned': tuned.lora.gguf fails its SHA-256 check"):
+        store.get("tuned")
+    info.adapter.unlink()
+    with pytest.raises(ModelError, match="'tuned': file tuned.lora.gguf is missing"):
+        store.get("tuned")
