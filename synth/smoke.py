@@ -3,8 +3,10 @@
 A build made for the wrong CPU, or one that takes an instruction-set path known to crash (AMX,
 ggml-org/llama.cpp#20824), dies with a signal — so the test always runs in a child process and the
 parent reads how it ended. The child loads the model, decodes a multi-token prompt (the AMX crash
-needs more than one token), runs a chat completion and a JSON-schema-constrained completion, and
-prints one JSON line per step, so a crash names the step it happened in.
+needs more than one token), runs a chat completion and a JSON-schema-constrained completion, runs
+what a fine-tuned model runs (IQ4_NL weights, which llama.cpp repacks for its fast CPU kernels, and a
+LoRA adapter: synth/finetune/export.py), and prints one JSON line per step, so a crash names the step
+it happened in.
 
     python -m synth.smoke MODEL.gguf [--gpu-layers N]     # the child; `smoke_test()` runs it
 """
@@ -16,6 +18,7 @@ import json
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +27,7 @@ from synth.llama_log import binding
 
 PROMPT = "The patient was seen on Monday for a follow-up visit and"
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
-STEPS = ("load", "decode", "chat", "json")
+STEPS = ("load", "decode", "chat", "json", "adapter")
 
 
 @dataclass(frozen=True)
@@ -82,7 +85,8 @@ def smoke_test(model_path: Path, n_gpu_layers: int = 0, timeout: float = 180) ->
             continue
         steps[event.pop("step")] = event
     if outcome.returncode == 0 and all(steps.get(s, {}).get("ok") for s in STEPS):
-        return SmokeResult(True, "passed: load, multi-token decode, chat and JSON-schema completion", steps)
+        return SmokeResult(True, "passed: load, multi-token decode, chat, JSON-schema completion and a fine-tuned "
+                                 "model's weights and adapter", steps)
     failed = next((s for s in STEPS if not steps.get(s, {}).get("ok")), "exit")
     why = steps.get(failed, {}).get("error") or (
         "its output was not what the step expects" if outcome.returncode == 0 else f"the engine {outcome.describe()}")
@@ -116,7 +120,45 @@ def _child(model_path: str, n_gpu_layers: int) -> int:
         response_format={"type": "json_object", "schema": SCHEMA})
     _step("json", **_json_ok(constrained["choices"][0]["message"]["content"] or ""))
     llm.close()
+    _step("adapter", **_adapter_ok(Path(model_path), n_gpu_layers))
     return 0
+
+
+def _adapter_ok(model_path: Path, n_gpu_layers: int) -> dict:
+    """A copy of the model with block 0's first projections in IQ4_NL, run with an all-zero LoRA adapter
+    on its query projection: the prompt's logits must equal the copy's own, finite and not flat."""
+    import gguf
+    import numpy as np
+
+    from synth.finetune.export import EXPORTABLE, write_adapter, write_base
+
+    arch = str(gguf.GGUFReader(model_path).fields["general.architecture"].contents())
+    if arch not in EXPORTABLE:
+        return {"ok": True, "skipped": f"Airlock does not fine-tune {arch} models"}
+    with tempfile.TemporaryDirectory(prefix="airlock-smoke-") as tmp:
+        base, adapter = Path(tmp) / "base.gguf", Path(tmp) / "adapter.gguf"
+        write_base(model_path, base, only={"blk.0.attn_q.weight", "blk.0.ffn_up.weight"})
+        shapes = {t.name: [int(n) for n in t.shape] for t in gguf.GGUFReader(base).tensors}
+        n_in, n_out = shapes["blk.0.attn_q.weight"]
+        zero = (np.zeros((1, n_in), np.float32), np.zeros((n_out, 1), np.float32))
+        write_adapter({"model.layers.0.self_attn.q_proj.weight": zero}, base, adapter, 1.0, {"smoke": True})
+        rows = [_prompt_logits(base, lora, n_gpu_layers) for lora in (None, adapter)]
+    ok = bool(np.isfinite(rows[1]).all() and rows[1].std() > 0 and np.abs(rows[1] - rows[0]).max() < 1e-3)
+    return {"ok": ok} if ok else {"ok": False, "error": "a model with a LoRA adapter computed other logits than without it"}
+
+
+def _prompt_logits(model_path: Path, adapter: Path | None, n_gpu_layers: int):
+    import numpy as np
+
+    llama_cpp = binding()
+    llm = llama_cpp.Llama(model_path=str(model_path), lora_path=str(adapter) if adapter else None, n_ctx=128,
+                          n_threads=1, n_threads_batch=1, n_gpu_layers=n_gpu_layers, logits_all=True, verbose=False)
+    try:
+        ids = llm.tokenize(PROMPT.encode())
+        llm.eval(ids)
+        return np.array(llm.scores[len(ids) - 1], dtype=np.float64)
+    finally:
+        llm.close()
 
 
 def _offload(llm, requested: int) -> dict:  # noqa: ANN001 - llama_cpp.Llama

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import json
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -85,7 +85,7 @@ def gguf_tensors(
         name = names.get_name(hf_name, try_suffixes=(".weight", ".bias"))
         if name is None:
             raise ModelError(f"tensor {hf_name} has no GGUF counterpart; this model cannot be exported")
-        data = tensor.detach().to("cpu").float().numpy()
+        data = tensor.detach().to("cpu").float().numpy() if hasattr(tensor, "detach") else np.asarray(tensor, np.float32)
         if layout.permuted_rotary and name.endswith(("attn_q.weight", "attn_k.weight")):
             data = permute_rotary(data, n_head if name.endswith("attn_q.weight") else n_head_kv)
         yield name, data
@@ -97,17 +97,19 @@ SLOW_TYPES = ("Q4_1", "Q5_0", "Q5_1")
 FAST_TYPE = "IQ4_NL"
 
 
-def write_base(base: ModelInfo, target: Path) -> None:
+def write_base(base: Path, target: Path, only: Collection[str] | None = None) -> None:
     """Copy the base GGUF to `target`, its tensors of a `SLOW_TYPES` type re-quantized to IQ4_NL by
-    llama.cpp's own quantizer. The adapter is trained on, and runs on, this copy."""
+    llama.cpp's own quantizer (`only`: those of these names). The adapter is trained on, and runs on,
+    this copy."""
     import gguf
 
-    reader = gguf.GGUFReader(base.path)
+    reader = gguf.GGUFReader(base)
     arch = str(reader.fields["general.architecture"].contents())
     fast = gguf.GGMLQuantizationType[FAST_TYPE]
     slow = {gguf.GGMLQuantizationType[name] for name in SLOW_TYPES}
     block = gguf.GGML_QUANT_SIZES[fast][0]
-    changed = {t.name for t in reader.tensors if t.tensor_type in slow and int(t.shape[0]) % block == 0}
+    changed = {t.name for t in reader.tensors
+               if t.tensor_type in slow and int(t.shape[0]) % block == 0 and (only is None or t.name in only)}
     writer = gguf.GGUFWriter(target, arch=arch)
     _copy_fields(reader, writer, skip=("general.file_type",) if changed else ())
     if changed:
@@ -121,12 +123,12 @@ def write_base(base: ModelInfo, target: Path) -> None:
     _write(writer)
 
 
-def write_adapter(pairs: dict, base: ModelInfo, target: Path, alpha: float, provenance: dict) -> None:
+def write_adapter(pairs: dict, base: Path, target: Path, alpha: float, provenance: dict) -> None:
     """Write the LoRA adapter llama.cpp applies to `base`: `pairs` maps each HF weight name to its (A, B)
-    matrices (r × in, out × r); llama.cpp scales B·A by alpha / r, as peft does."""
+    matrices (r × in, out × r: torch tensors or arrays); llama.cpp scales B·A by alpha / r, as peft does."""
     import gguf
 
-    reader = gguf.GGUFReader(base.path)
+    reader = gguf.GGUFReader(base)
     arch = str(reader.fields["general.architecture"].contents())
     meta = {key: field.contents() for key, field in reader.fields.items() if key.startswith(f"{arch}.")}
     n_head = int(meta[f"{arch}.attention.head_count"])

@@ -107,13 +107,12 @@ def finetune(
     }
     with tempfile.TemporaryDirectory(prefix="airlock-finetune-") as tmp:
         staged, adapter = Path(tmp) / f"{name}.gguf", Path(tmp) / f"{name}.lora.gguf"
-        write_base(base, staged)
-        trained_base = replace(base, path=staged)
+        write_base(base.path, staged)
         with _torch_threads(config.threads):
-            model = add_lora(load_base(trained_base), config)
+            model = add_lora(load_base(replace(base, path=staged)), config)
             outcome = train(model, encoded, config, plan, run_key, report)
         record.update(provenance(plan, unit, outcome.epsilon_spent, outcome.steps, config.epochs, config.seeded_noise))
-        write_adapter(adapter_weights(model), trained_base, adapter, config.alpha, record)
+        write_adapter(adapter_weights(model), staged, adapter, config.alpha, record)
         check_generates(staged, adapter)
         info = store.add(staged, name, record, adapter=adapter)
     remove_checkpoint(config)

@@ -58,7 +58,7 @@ def test_adapter_written_back_computes_what_transformers_computed(arch, tiny_sto
     from synth.finetune.training import adapter_weights, add_lora, load_base
 
     base = tiny_store.get(f"tiny-{arch}")
-    write_base(base, tmp_path / "base.gguf")
+    write_base(base.path, tmp_path / "base.gguf")
     config = FinetuneConfig(lora_r=4, lora_alpha=16)
     model = add_lora(load_base(base), config)
     torch.manual_seed(0)
@@ -70,7 +70,7 @@ def test_adapter_written_back_computes_what_transformers_computed(arch, tiny_sto
             b.copy_(torch.randn_like(b) * 0.3)
         ids = [1, *range(100, 140)]
         expected = model(input_ids=torch.tensor([ids])).logits[0].numpy()
-    write_adapter(pairs, base, tmp_path / "adapter.gguf", config.alpha, {"test": arch})
+    write_adapter(pairs, base.path, tmp_path / "adapter.gguf", config.alpha, {"test": arch})
     got = _llama_cpp_logits(tmp_path / "base.gguf", ids, tmp_path / "adapter.gguf")
     plain = _llama_cpp_logits(tmp_path / "base.gguf", ids)
     # The other rotary order measured a correlation of 0.23 (llama) and 0.82 (gemma3) with merged weights;
