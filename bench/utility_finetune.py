@@ -58,7 +58,9 @@ def _name(train: list[dict], path: str, seed: int, epochs: int = EPOCHS, setting
     digest = hashlib.sha256(json.dumps([r["id"] for r in train]).encode()).hexdigest()[:12]
     name = f"bench-{path}-{digest}-s{seed}" + ("" if base == BASE_MODEL else f"-{base}")
     name += ("-hints" if path == "lora" else "") + (f"-e{epochs}" if epochs != EPOCHS else "")
-    name += "-adapter"  # models exported as a base + LoRA adapter (2026-12-07, later); before, merged Q8_0 weights
+    # Exported as a base + LoRA adapter since 2026-12-07 (before: merged Q8_0 weights); a DP model's base in Q8_0
+    # since later that day (before: IQ4_NL).
+    name += "-adapter" + ("-q8" if FINETUNE_PATHS.get(path) is not None else "")
     if settings:
         name += "-t" + hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:8]
     return name

@@ -13,7 +13,7 @@ from pathlib import Path
 from privacy.errors import BadInput
 from synth.finetune.config import FinetuneConfig
 from synth.finetune.data import Tokenizer, dataset_fingerprint, render_examples
-from synth.finetune.export import FAST_TYPE, check_exportable
+from synth.finetune.export import base_weights, check_exportable
 from synth.finetune.guarantee import plan_privacy, privacy_units, provenance
 from synth.scrubbed import require_scrubbed
 from synth.store import MODEL_NAME_PATTERN, ModelInfo, ModelStore
@@ -91,7 +91,7 @@ def finetune(
         "base_model": base.name,
         "base_model_sha256": base.sha256,
         "method": "LoRA fine-tuning; the adapter (F32) is exported to GGUF beside the base it was trained on, "
-                  "whose Q4_1/Q5 weights are re-quantized to IQ4_NL",
+                  f"whose Q4_1/Q5 weights are re-quantized to {base_weights(config.dp)}",
         "dataset_size": len(chosen),
         "dataset_records": len(records),
         "dataset_fingerprint": fingerprint,
@@ -107,7 +107,7 @@ def finetune(
     }
     with tempfile.TemporaryDirectory(prefix="airlock-finetune-") as tmp:
         staged, adapter = Path(tmp) / f"{name}.gguf", Path(tmp) / f"{name}.lora.gguf"
-        write_base(base.path, staged)
+        write_base(base.path, staged, base_weights(config.dp))
         with _torch_threads(config.threads):
             model = add_lora(load_base(replace(base, path=staged)), config)
             outcome = train(model, encoded, config, plan, run_key, report)
@@ -122,8 +122,8 @@ def finetune(
 def _run_key(config: FinetuneConfig, base: ModelInfo, fingerprint: str, name: str) -> str:
     """What makes two calls the same run (so a checkpoint of one may resume the other)."""
     settings = config.model_dump(mode="json", exclude={"checkpoint_dir", "checkpoint_every", "restart", "threads"})
-    blob = json.dumps({"settings": settings, "base": base.sha256, "trained_on": FAST_TYPE, "data": fingerprint, "name": name},
-                      sort_keys=True)
+    blob = json.dumps({"settings": settings, "base": base.sha256, "trained_on": base_weights(config.dp),
+                       "data": fingerprint, "name": name}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -179,11 +179,13 @@ def test_exported_gguf_keeps_the_base_metadata_and_runs_in_llama_cpp(dp_run, ove
     source, exported = gguf.GGUFReader(base.path), gguf.GGUFReader(model.path)
     for key in ("tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.chat_template", "llama.block_count"):
         assert exported.fields[key].contents() == source.fields[key].contents()
-    # The base's Q4_1 block weights, re-quantized to IQ4_NL, are what the adapter was trained on; the
-    # rest is the base's, byte for byte; the adapter holds A and B of every projection of every block.
+    # The base's Q4_1 block weights, re-quantized (to Q8_0 under DP, to IQ4_NL without), are what the adapter
+    # was trained on; the rest is the base's, byte for byte; the adapter holds A and B of every projection.
     tensors, original = {t.name: t for t in exported.tensors}, {t.name: t for t in source.tensors}
     assert original["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.Q4_1
-    assert tensors["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.IQ4_NL
+    assert tensors["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.Q8_0
+    fast = {t.name: t for t in gguf.GGUFReader(overfit_model["model"].path).tensors}
+    assert fast["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.IQ4_NL
     assert bytes(tensors["token_embd.weight"].data) == bytes(original["token_embd.weight"].data)
     adapter = gguf.GGUFReader(model.adapter)
     assert adapter.fields["general.type"].contents() == "adapter" and adapter.fields["adapter.type"].contents() == "lora"
