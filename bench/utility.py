@@ -105,6 +105,14 @@ lift +0.055, AUC 0.881, rejected 9.4%; 17.3–18.2 kept/CPU-min, training 360 CP
 adapter, two generations each, `--set relabel_candidates=false`) relabelling halves the rejections (7.9%
 against 17.1%: 25 and 36 label-inconsistent drafts) and costs ratio: 0.701 (0.683–0.719) against 0.759
 (0.716–0.802), AUC 0.912 against 0.921.
+Since later that day a fine-tuned model is a LoRA adapter llama.cpp applies at run time to the copy of the base
+it was trained on (synth/finetune/export.py: block weights re-quantized to IQ4_NL, to Q8_0 under DP). Held-out,
+scored once (fresh adapters, AMD EPYC 2 cores, load ~2.5): LoRA draw 0 TSTR ratio 0.895 (0.893–0.897; first
+generation 0.89 [0.82, 0.96]), lift +0.060, AUC 0.425 (0.386–0.464), rejected 0.5%, 16.9–17.3 kept records per
+CPU-minute (beside a DP run), training 593 CPU s. DP-LoRA ε = 8 draw 0 with the first version, its base in IQ4_NL
+too: ratio 0.654 (0.591–0.718), lift −0.009, AUC 0.901, rejected 8.9% — the IQ4_NL copy of the base reads a higher
+answer loss on the training records (3.342 nats/token against the Q4_1 base's 3.144) and a DP adapter cannot make
+up for it, so under DP the base keeps Q8_0 weights (`base_weights`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Back to GGUF: the base the adapter is trained on, and the LoRA adapter llama.cpp applies to it.
 
 A fine-tuned model is two files: a copy of the base GGUF (`write_base`) whose block weights of a type
-llama.cpp's CPU backend decodes slowly (Q4_1, Q5_0, Q5_1) are re-quantized to IQ4_NL, a 4-bit type of
-the same size that it repacks for fast matrix products, and the adapter (`write_adapter`: the LoRA
+llama.cpp's CPU backend decodes slowly (Q4_1, Q5_0, Q5_1) are re-quantized — to IQ4_NL, a 4-bit type of
+the same size that it repacks for fast matrix products, or under DP to Q8_0 (`base_weights`) — and the adapter (`write_adapter`: the LoRA
 A and B matrices, F32, `general.type = adapter`), which llama.cpp adds at run time
 (`Llama(lora_path=…)`). The adapter is trained on the re-quantized base itself (its weights as
 llama.cpp reads them), so what llama.cpp runs is exactly the model that was trained: nothing of the
@@ -15,7 +15,10 @@ layout for q/k where the GGUF keeps it (llama: transformers undid it on load, se
 Measured 2026-12-07 (AMD EPYC, 2 cores, one thread, SmolLM2-135M): decoding 114–118 tokens per
 CPU-second for the IQ4_NL base with an adapter on all seven projections (the base alone 127–132)
 against 85–87 for the weights merged and stored as Q8_0, which is how models were exported before
-(Q4_1, the bundled file's own type: 73–84). Merging into 4-bit weights instead was tried and not kept:
+(Q4_1, the bundled file's own type: 73–84); with other work on the machine the gap narrows (94–101
+against 85–91). In the fine-tuned path itself (the same LoRA adapter both ways, dev draw 0, 40
+candidates, two rounds, quiet machine) 17.4 / 18.9 kept records per CPU-minute against 16.0 / 15.8.
+An F16 adapter decoded slower than F32 (106–110 against 116). Merging into 4-bit weights instead was tried and not kept:
 the learned delta is ~2% of a weight matrix's norm and 4-bit rounding adds 3–6 times that much noise
 (held-out draw 0 of bench/utility.py with merged Q4_0 weights: TSTR ratio 0.783 against 0.946 for
 Q8_0, discriminator AUC 0.755 against 0.486).
