@@ -20,20 +20,21 @@ attempts for the same TSTR ratio (0.775 / 0.895 against 0.773 / 0.893) and AUC (
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import numpy as np
+
+
+# The last fit, (key, pipeline): a job's label filter and its candidate selection read the same records with
+# the same seed, so the second judge reuses the first one's classifier (~2 CPU s of fitting on 100 records).
+_last_fit: tuple = (None, None)
 
 
 class LabelJudge:
     def __init__(self, texts: list[str], labels: list, ratio: float = 0.5, seed: int = 0):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.pipeline import make_pipeline
-
         self.ratio = ratio
-        self.model = make_pipeline(
-            TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=20_000),
-            LogisticRegression(max_iter=500, C=10.0, random_state=seed),
-        ).fit(texts, [str(y) for y in labels])
+        self.model = _fitted(texts, [str(y) for y in labels], seed)
         self.labels = [str(c) for c in self.model.classes_]
         self.values = {str(y): y for y in labels}  # each label as the records hold it (e.g. an int)
 
@@ -63,3 +64,22 @@ class LabelJudge:
         if label not in self.labels:
             return 0.0
         return float(self.model.predict_proba([text])[0][self.labels.index(label)])
+
+
+def _fitted(texts: list[str], labels: list[str], seed: int):
+    """The TF-IDF + logistic-regression classifier of `texts` → `labels` (the last one again for the same inputs)."""
+    global _last_fit
+    key = hashlib.sha256(json.dumps([texts, labels, seed]).encode("utf-8")).hexdigest()
+    cached_key, model = _last_fit
+    if cached_key == key:
+        return model
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, max_features=20_000),
+        LogisticRegression(max_iter=500, C=10.0, random_state=seed),
+    ).fit(texts, labels)
+    _last_fit = (key, model)
+    return model

@@ -13,7 +13,7 @@ from pathlib import Path
 from privacy.errors import BadInput
 from synth.finetune.config import FinetuneConfig
 from synth.finetune.data import Tokenizer, dataset_fingerprint, render_examples
-from synth.finetune.export import base_weights, check_exportable
+from synth.finetune.export import base_weights, check_exportable, merges
 from synth.finetune.guarantee import plan_privacy, privacy_units, provenance
 from synth.scrubbed import require_scrubbed
 from synth.store import MODEL_NAME_PATTERN, ModelInfo, ModelStore
@@ -90,8 +90,7 @@ def finetune(
     record = {
         "base_model": base.name,
         "base_model_sha256": base.sha256,
-        "method": "LoRA fine-tuning; the adapter (F32) is exported to GGUF beside the base it was trained on, "
-                  f"whose Q4_1/Q5 weights are re-quantized to {base_weights(config.dp)}",
+        "method": _method(config.dp),
         "dataset_size": len(chosen),
         "dataset_records": len(records),
         "dataset_fingerprint": fingerprint,
@@ -112,11 +111,32 @@ def finetune(
             model = add_lora(load_base(replace(base, path=staged)), config)
             outcome = train(model, encoded, config, plan, run_key, report)
         record.update(provenance(plan, unit, outcome.epsilon_spent, outcome.steps, config.epochs, config.seeded_noise))
-        write_adapter(adapter_weights(model), staged, adapter, config.alpha, record)
+        if merges(config.dp):
+            staged, adapter = _merged(model, config, staged, record), None
+        else:
+            write_adapter(adapter_weights(model), staged, adapter, config.alpha, record)
         check_generates(staged, adapter)
         info = store.add(staged, name, record, adapter=adapter)
     remove_checkpoint(config)
     return info
+
+
+def _method(dp: bool) -> str:
+    weights = f"on a copy of the base whose Q4_1/Q5 weights are re-quantized to {base_weights(dp)}"
+    if merges(dp):
+        return f"LoRA fine-tuning {weights}, merged and exported to GGUF (Q8_0)"
+    return f"LoRA fine-tuning {weights}; the adapter (F32) is exported to GGUF beside that copy"
+
+
+def _merged(model, config: FinetuneConfig, base: Path, provenance: dict) -> Path:
+    """The adapter merged into `base` (the copy it was trained on), written beside it: the new file."""
+    from synth.finetune.export import write_merged
+
+    merged = model.merge_and_unload()
+    changed = {k: v for k, v in merged.state_dict().items() if k.rsplit(".", 2)[-2] in config.targets}
+    target = base.with_name(f"{base.stem}.merged.gguf")
+    write_merged(changed, base, target, provenance)
+    return target
 
 
 def _run_key(config: FinetuneConfig, base: ModelInfo, fingerprint: str, name: str) -> str:

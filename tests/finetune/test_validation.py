@@ -179,15 +179,18 @@ def test_exported_gguf_keeps_the_base_metadata_and_runs_in_llama_cpp(dp_run, ove
     source, exported = gguf.GGUFReader(base.path), gguf.GGUFReader(model.path)
     for key in ("tokenizer.ggml.tokens", "tokenizer.ggml.merges", "tokenizer.chat_template", "llama.block_count"):
         assert exported.fields[key].contents() == source.fields[key].contents()
-    # The base's Q4_1 block weights, re-quantized (to Q8_0 under DP, to IQ4_NL without), are what the adapter
-    # was trained on; the rest is the base's, byte for byte; the adapter holds A and B of every projection.
+    # Under DP the adapter is merged into Q8_0 weights (one file); without DP it is kept apart, beside the
+    # base's Q4_1 block weights re-quantized to IQ4_NL, on which it was trained, and holds A and B of every
+    # projection. Untrained tensors are the base's, byte for byte, in both.
     tensors, original = {t.name: t for t in exported.tensors}, {t.name: t for t in source.tensors}
+    overfit = overfit_model["model"]
+    fast = {t.name: t for t in gguf.GGUFReader(overfit.path).tensors}
     assert original["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.Q4_1
-    assert tensors["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.Q8_0
-    fast = {t.name: t for t in gguf.GGUFReader(overfit_model["model"].path).tensors}
+    assert tensors["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.Q8_0 and model.adapter is None
     assert fast["blk.0.attn_q.weight"].tensor_type == gguf.GGMLQuantizationType.IQ4_NL
-    assert bytes(tensors["token_embd.weight"].data) == bytes(original["token_embd.weight"].data)
-    adapter = gguf.GGUFReader(model.adapter)
+    for untrained in (tensors, fast):
+        assert bytes(untrained["token_embd.weight"].data) == bytes(original["token_embd.weight"].data)
+    adapter = gguf.GGUFReader(overfit.adapter)
     assert adapter.fields["general.type"].contents() == "adapter" and adapter.fields["adapter.type"].contents() == "lora"
     assert len(adapter.tensors) == 2 * 7 * int(source.fields["llama.block_count"].contents())
 
@@ -254,19 +257,24 @@ def test_a_checkpoint_holds_no_noise_generator_state(dp_run):
     assert state["accountant"]["history"]  # what was spent is kept, the noise source is not
 
 
-def test_reproducible_noise_is_a_test_mode_reported_as_not_differentially_private(splits, base, store):
+def test_reproducible_noise_is_a_test_mode_reported_as_not_differentially_private(splits, base, store, tmp_path):
     import gguf
 
     from synth.finetune import FinetuneConfig, describe_guarantee, finetune
+    from synth.finetune.export import base_weights, write_base
 
     config = FinetuneConfig(dp=True, epsilon=8.0, epochs=1, batch_size=8, lora_r=4, max_length=MAX_LENGTH,
                             seeded_noise=True, lora_targets=["v_proj"])
     model = finetune(splits["train"], base, store, config, name="tiny-seeded")
     prov = model.provenance
-    # An adapter on the value projections only: it holds their A and B and nothing else.
+    # An adapter on the value projections only, merged: the query projections are those of the Q8_0 copy of
+    # the base it was trained on, byte for byte; the value projections are not.
     assert prov["lora_targets"] == ["v_proj"]
-    names = {t.name for t in gguf.GGUFReader(model.adapter).tensors}
-    assert names == {f"blk.{i}.attn_v.weight.lora_{ab}" for i in range(30) for ab in "ab"}
+    write_base(base.path, tmp_path / "trained-on.gguf", base_weights(dp=True))
+    trained_on, exported = ({t.name: t for t in gguf.GGUFReader(p).tensors} for p in (tmp_path / "trained-on.gguf", model.path))
+    assert bytes(exported["blk.0.attn_q.weight"].data) == bytes(trained_on["blk.0.attn_q.weight"].data)
+    assert bytes(exported["blk.0.attn_v.weight"].data) != bytes(trained_on["blk.0.attn_v.weight"].data)
+    assert exported["blk.0.attn_v.weight"].tensor_type == gguf.GGMLQuantizationType.Q8_0
     assert prov["differential_privacy"] is False and prov["dp_sgd"] is True
     assert "NOT differentially private" in prov["noise_source"]
     assert prov["guarantee"].startswith("fine-tuned with DP-SGD using REPRODUCIBLE, SEEDED noise")

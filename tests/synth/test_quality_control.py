@@ -50,6 +50,20 @@ def test_judge_reads_labels_like_the_real_records_do(records):
     assert all(judge.agrees(r["text"], r["label"]) for r in records)
 
 
+def test_a_job_s_second_judge_reuses_the_first_one_s_classifier_with_its_own_ratio(records):
+    """The label filter and the candidate selection fit the same records: one fit, each its own ratio;
+    other records or another seed fit anew."""
+    texts, labels = [r["text"] for r in records], [r["label"] for r in records]
+    lenient, strict = LabelJudge.fit(texts, labels, ratio=0.1), LabelJudge.fit(texts, labels, ratio=1.0)
+    assert strict.model is lenient.model
+    draft = "My parcel was charged twice and never arrived."
+    probabilities = dict(zip(lenient.labels, lenient.model.predict_proba([draft])[0]))
+    second = sorted(probabilities, key=probabilities.get)[-2]
+    assert lenient.agrees(draft, second) and not strict.agrees(draft, second)
+    assert LabelJudge.fit(texts, labels, seed=1).model is not strict.model
+    assert LabelJudge.fit(texts[1:], labels[1:]).model is not strict.model
+
+
 def test_no_judge_for_a_single_label(records):
     assert LabelJudge.fit([r["text"] for r in records], ["same"] * len(records)) is None
 
