@@ -112,7 +112,11 @@ generation 0.89 [0.82, 0.96]), lift +0.060, AUC 0.425 (0.386–0.464), rejected 
 CPU-minute (beside a DP run), training 593 CPU s. DP-LoRA ε = 8 draw 0 with the first version, its base in IQ4_NL
 too: ratio 0.654 (0.591–0.718), lift −0.009, AUC 0.901, rejected 8.9% — the IQ4_NL copy of the base reads a higher
 answer loss on the training records (3.342 nats/token against the Q4_1 base's 3.144) and a DP adapter cannot make
-up for it, so under DP the base keeps Q8_0 weights (`base_weights`).
+up for it, so under DP the base keeps Q8_0 weights (`base_weights`). With that base, DP-LoRA ε = 8 held-out draw 1
+(the adapter applied at run time): ratio 0.777 (0.768–0.787; first generation 0.79 [0.71, 0.86]), lift +0.046,
+AUC 0.887, rejected 10.4%, 15.0–15.1 kept/CPU-min (load 3), training 375 CPU s, ε spent 7.996 (0.783 with the merged
+Q8_0 export before). An adapter on a Q8_0 base decodes slower than the same model merged (73 against 98–101 tokens
+per CPU-second), so since then a DP model is merged into the Q8_0 weights it was trained on (`merges`).
 """
 
 from __future__ import annotations

@@ -31,8 +31,9 @@ def finetune(
     name: str | None = None,
 ) -> ModelInfo:
     """LoRA-fine-tune `base` on scrubbed training `records` (with DP-SGD when `config.dp`), export it to
-    GGUF (a copy of the base with fast weights, which the adapter is trained on, and the adapter:
-    synth/finetune/export.py), check that llama.cpp runs it, and register it in `store` under `name`
+    GGUF (the copy of the base the adapter is trained on, with re-quantized weights, and the adapter; under
+    DP the two merged into one file: synth/finetune/export.py), check that llama.cpp runs it, and register
+    it in `store` under `name`
     (default: '<base>-ft' or '<base>-dp-ft') with its privacy provenance.
 
     `progress(step, total)` follows optimizer steps; `on_step(TrainingStep)` also gets the loss and
