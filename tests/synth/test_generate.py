@@ -223,3 +223,38 @@ def test_a_model_fine_tuned_on_the_task_without_dp_samples_with_the_finetuned_mi
         under_dp.close()
     assert result.records, result.summary
     assert {r["_provenance"]["sampling"]["min_p"] for r in result.records} == {request.finetuned_min_p} != {0.1}
+
+
+def test_a_model_with_an_adapter_runs_it_and_names_it_in_every_record(fewshot, records, model, tmp_path):
+    """The engine applies a fine-tuned model's LoRA adapter (a strong one makes its greedy text other than the
+    base's) and each record's provenance carries the adapter's hash beside the model file's."""
+    import hashlib
+    from dataclasses import replace
+
+    import numpy as np
+
+    from synth.engine import Engine, Sampling
+    from synth.finetune.export import write_adapter
+
+    def adapter(name: str, scale: float):
+        rng = np.random.default_rng(0)
+        pairs = {f"model.layers.{i}.self_attn.o_proj.weight": (rng.normal(0, scale, (4, 576)), rng.normal(0, scale, (576, 4)))
+                 for i in range(4)}
+        write_adapter(pairs, model.path, tmp_path / name, 8.0, {"test": True})
+        digest = hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+        return Engine(replace(model, adapter=tmp_path / name, adapter_sha256=digest)), digest
+
+    (strong, _), (mild, digest), base = adapter("strong.gguf", 0.5), adapter("mild.gguf", 0.01), Engine(model)
+    ask, greedy = [{"role": "user", "content": "Write one support ticket."}], Sampling(max_tokens=12, temperature=0.0)
+    try:
+        assert strong.complete(ask, greedy, seed=0).text != base.complete(ask, greedy, seed=0).text
+        request, _ = fewshot
+        result = until_delivered(request.model_copy(update={"n": 1}), records, mild)
+    finally:
+        for engine in (strong, mild, base):
+            engine.close()
+    assert result.records, result.summary
+    for record in result.records:
+        assert record["_provenance"]["adapter_sha256"] == digest
+        assert record["_provenance"]["model_sha256"] == DEFAULT_MODEL_SHA256
+    assert all("adapter_sha256" not in r["_provenance"] for r in fewshot[1].records)
