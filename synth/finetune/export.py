@@ -135,8 +135,8 @@ def write_base(base: Path, target: Path, weights: str = "IQ4_NL", only: Collecti
         writer.add_file_type(gguf.LlamaFileType[f"MOSTLY_{weights}"])
     for tensor in reader.tensors:
         if tensor.name in changed:
-            weights = gguf.quants.dequantize(tensor.data, tensor.tensor_type)
-            writer.add_tensor(tensor.name, ggml_quantize(weights, fast), raw_dtype=fast)
+            values = gguf.quants.dequantize(tensor.data, tensor.tensor_type)
+            writer.add_tensor(tensor.name, ggml_quantize(values, fast), raw_dtype=fast)
         else:
             writer.add_tensor(tensor.name, tensor.data, raw_dtype=tensor.tensor_type)
     _write(writer)
@@ -148,12 +148,7 @@ def write_adapter(pairs: dict, base: Path, target: Path, alpha: float, provenanc
     import gguf
 
     reader = gguf.GGUFReader(base)
-    arch = str(reader.fields["general.architecture"].contents())
-    meta = {key: field.contents() for key, field in reader.fields.items() if key.startswith(f"{arch}.")}
-    n_head = int(meta[f"{arch}.attention.head_count"])
-    n_head_kv = int(meta.get(f"{arch}.attention.head_count_kv", n_head))
-    n_blocks = int(meta[f"{arch}.block_count"])
-    layout = LAYOUTS[arch]
+    arch, layout, n_blocks, n_head, n_head_kv = _layout(reader)
     shapes = {t.name: (int(t.shape[1]), int(t.shape[0])) for t in reader.tensors if len(t.shape) == 2}  # GGUF: (in, out)
     a_side = dict(gguf_tensors({k: a for k, (a, _) in pairs.items()}, replace(layout, permuted_rotary=False), n_blocks,
                                n_head, n_head_kv))
@@ -178,11 +173,8 @@ def write_merged(changed: dict, base: Path, target: Path, provenance: dict) -> N
     import gguf
 
     reader = gguf.GGUFReader(base)
-    arch = str(reader.fields["general.architecture"].contents())
-    meta = {key: field.contents() for key, field in reader.fields.items() if key.startswith(f"{arch}.")}
-    n_head = int(meta[f"{arch}.attention.head_count"])
-    n_head_kv = int(meta.get(f"{arch}.attention.head_count_kv", n_head))
-    replaced = dict(gguf_tensors(changed, LAYOUTS[arch], int(meta[f"{arch}.block_count"]), n_head, n_head_kv))
+    arch, layout, n_blocks, n_head, n_head_kv = _layout(reader)
+    replaced = dict(gguf_tensors(changed, layout, n_blocks, n_head, n_head_kv))
     q8 = gguf.GGMLQuantizationType.Q8_0
     writer = gguf.GGUFWriter(target, arch=arch)
     _copy_fields(reader, writer, skip=("general.file_type",))
@@ -199,6 +191,15 @@ def write_merged(changed: dict, base: Path, target: Path, provenance: dict) -> N
     if replaced:
         raise ModelError(f"the base GGUF lacks tensors the fine-tuned model has: {', '.join(sorted(replaced))}")
     _write(writer)
+
+
+def _layout(reader) -> tuple[str, Layout, int, int, int]:
+    """(architecture, its Layout, blocks, attention heads, key/value heads) of a GGUF."""
+    arch = str(reader.fields["general.architecture"].contents())
+    meta = {key: field.contents() for key, field in reader.fields.items() if key.startswith(f"{arch}.")}
+    n_head = int(meta[f"{arch}.attention.head_count"])
+    return (arch, LAYOUTS[arch], int(meta[f"{arch}.block_count"]), n_head,
+            int(meta.get(f"{arch}.attention.head_count_kv", n_head)))
 
 
 def _copy_fields(reader, writer, skip: tuple[str, ...] = ()) -> None:
