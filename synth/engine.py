@@ -20,6 +20,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from privacy.errors import ModelError
+from synth.batch import BatchDecoder, Call
 from synth.llama_log import binding
 from synth.store import ModelInfo
 
@@ -33,6 +34,9 @@ class RuntimeSettings(BaseModel):
     n_threads_batch: int | None = Field(None, ge=1)
     n_gpu_layers: int = Field(0, ge=-1)
     chat_format: str | None = None
+    # Completions decoded together where a job asks for many independent ones (candidate selection):
+    # synth/batch.py. 1: one at a time. Each sequence holds its own KV cache (~6 MB for SmolLM2 at 256 tokens).
+    n_parallel: int = Field(16, ge=1, le=64)
 
 
 class Sampling(BaseModel):
@@ -69,6 +73,7 @@ class Completion:
     completion_tokens: int
     finish_reason: str
     prompt_evaluated: int | None = None  # prompt tokens llama.cpp actually evaluated (less with prefix reuse)
+    together: bool = False  # decoded beside other calls (Engine.decode_together)
 
 
 Messages = list[dict[str, str]]
@@ -91,6 +96,18 @@ def _processors(logit_bias: dict[int, float] | None, guard: LogitsStep | None) -
         return guard.apply(input_ids, scores) if guard is not None else scores
 
     return [step]
+
+
+def _call(messages: Messages | str, sampling: Sampling, seed: int, schema: dict | None = None,
+          stop: list[str] | None = None, logit_bias: dict[int, float] | None = None,
+          guard: LogitsStep | None = None) -> Call | None:
+    """A `complete` call as synth/batch.py decodes it; None for one it cannot (a grammar, a Python
+    logits step, a raw prompt)."""
+    if schema is not None or guard is not None or isinstance(messages, str):
+        return None
+    return Call(json.dumps(messages, sort_keys=True), sampling.temperature, sampling.top_k, sampling.top_p,
+                sampling.min_p, sampling.repeat_penalty, sampling.max_tokens, seed, tuple(stop or ()),
+                tuple(sorted((logit_bias or {}).items())))
 
 
 class Engine:
@@ -122,6 +139,8 @@ class Engine:
             raise ModelError(f"model {model.name!r}: llama.cpp could not load {model.path.name}") from None
         self._grammars: dict[str, Any] = {}
         self._reuse_prefix = False
+        self._decoder: BatchDecoder | None = None
+        self._decoded: dict[Call, Completion] = {}  # completions decoded together, until `complete` asks
 
     @contextmanager
     def prefix_reuse(self, enabled: bool = True) -> Iterator[None]:
@@ -149,7 +168,11 @@ class Engine:
 
         With `schema`, decoding is constrained by a JSON-schema grammar: always valid, but slow.
         `guard` changes the scores at each step (e.g. synth.copyguard.CopyGuard), after `logit_bias`.
+        A call `decode_together` decoded beforehand returns that completion.
         """
+        call = _call(messages, sampling, seed, schema, stop, logit_bias, guard)
+        if call is not None and (done := self._decoded.pop(call, None)) is not None:
+            return done
         if not self._reuse_prefix:
             self.llm.reset()
         args = dict(
@@ -187,6 +210,28 @@ class Engine:
             prompt_evaluated=int(llama_cpp.llama_perf_context(self.llm.ctx).n_p_eval),
         )
 
+    def decode_together(self, calls: list[dict]) -> None:
+        """Decode these `complete` calls (their keyword arguments) together (synth/batch.py); each
+        completion waits for the `complete` call with the same arguments. Calls with a schema, a guard or
+        a raw prompt are left to `complete`, as are all with `n_parallel` 1."""
+        batchable = list(dict.fromkeys(c for c in (_call(**kw) for kw in calls) if c is not None))
+        if self.runtime.n_parallel < 2 or not batchable:
+            return
+        if self._decoder is None:
+            self._decoder = BatchDecoder(self.llm, str(self.model.adapter) if self.model.adapter else None,
+                                         self.runtime.n_parallel, self.runtime.n_threads)
+        try:
+            decoded = self._decoder.decode(batchable)
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"model {self.model.name!r}: generation failed ({error})") from None
+        for call, out in zip(batchable, decoded):
+            self._decoded[call] = Completion(out.text, out.prompt_tokens, out.completion_tokens, out.finish_reason,
+                                             prompt_evaluated=out.prompt_evaluated, together=True)
+
+    def forget_decoded(self) -> None:
+        """Drop completions `decode_together` made that no `complete` call asked for."""
+        self._decoded.clear()
+
     def _grammar(self, schema: dict):
         key = json.dumps(schema, sort_keys=True)
         if key not in self._grammars:
@@ -200,5 +245,8 @@ class Engine:
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
     def close(self) -> None:
+        if self._decoder is not None:
+            self._decoder.close()
+            self._decoder = None
         self.llm.close()
 

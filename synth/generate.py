@@ -20,7 +20,8 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -53,6 +54,12 @@ ProgressFn = Callable[[int, int | None], None]
 TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "steer": False,
                "label_check": False, "dedupe": False, "slot_attempts": None, "retry_temperature_step": 0.0,
                "balance_vocabulary": False, "copy_guard_tokens": None, "finetuned_min_p": None}
+
+
+# Candidates' first tries are decoded together (synth/batch.py) in windows of this many per parallel
+# sequence: the batch stays full inside a window and drains at its end; the vocabulary bias is updated
+# between windows.
+TOGETHER_PER_SEQUENCE = 8
 
 
 class SynthRequest(BaseModel):
@@ -131,6 +138,7 @@ class _Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     constrained_calls: int = 0
+    decoded_together: int = 0  # model calls served by a batched decode (synth/batch.py)
     model_cpu_seconds: float = 0.0
     prompt_evaluated: int = 0
     relabelled: int = 0  # candidates kept under the label the judge read instead of the one asked
@@ -195,13 +203,16 @@ def _candidates(run: _Run, wide: list, tasks: list, budget: int, progress: Progr
     is only retried when it is needed: the others are spares."""
     need = Counter(condition_key(task.conditions) for task in tasks)
     out, failed = [], []
-    for done, task in enumerate(wide, 1):
-        if (record := run.slot(task, budget, first_only=True)) is not None:
-            out.append(record)
-        else:
-            failed.append(task)
-        if progress:
-            progress(done, len(wide))
+    window = TOGETHER_PER_SEQUENCE * run.engine.runtime.n_parallel
+    for at in range(0, len(wide), window):
+        with run.together(wide[at:at + window]):
+            for done, task in enumerate(wide[at:at + window], at + 1):
+                if (record := run.slot(task, budget, first_only=True)) is not None:
+                    out.append(record)
+                else:
+                    failed.append(task)
+                if progress:
+                    progress(done, len(wide))
     have = Counter(run.ranking[r["_provenance"]["slot"]][0] for r in out)
     last: dict[str, str] = {}
     for task in failed:
@@ -292,6 +303,7 @@ class _Run:
         self.ranking: dict[int, tuple[str, float]] = {}  # candidate slot → its condition key, the judge's probability
         self.last_reason = "attempt_budget_spent"
         self._guard: tuple[tuple[int, ...], CopyGuard | None] = ((), None)
+        self._frozen_bias: dict[int, float] | None = None
         self.provenance = {
             "model": engine.model.name, "model_sha256": engine.model.sha256,
             **({"adapter_sha256": engine.model.adapter_sha256} if getattr(engine.model, "adapter", None) else {}),
@@ -322,11 +334,7 @@ class _Run:
         ctx, request = self.ctx, self.request
         seed = derive_seed(request.seed, task.slot, attempt)
         sampling = _retry_sampling(request, attempt)
-        generate = _generator(self.engine, request, seed, constrain=last or request.structured_path == "grammar",
-                              tally=self.tally, sampling=sampling,
-                              logit_bias=self.balance.logit_bias() if self.balance else None,
-                              guard=self.guard(task))
-        draft = self.mode.produce(task, ctx, generate)
+        draft = self.mode.produce(task, ctx, self.generator(task, seed, sampling, last, self.engine))
         if request.repair:
             replaced = () if request.scrub_like_source else self.ignore
             draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, replaced, self.tally.repaired,
@@ -359,6 +367,47 @@ class _Run:
                                  **{k: task.data[k] for k in ("hint", "sentences") if k in task.data},
                                  "surrogates": self.filler.filled}
         return record
+
+    def generator(self, task, seed: int, sampling: Sampling, last: bool, engine: Engine | _Recorder):
+        request = self.request
+        return _generator(engine, request, seed, constrain=last or request.structured_path == "grammar",
+                          tally=self.tally, sampling=sampling, logit_bias=self.logit_bias(), guard=self.guard(task))
+
+    def logit_bias(self) -> dict[int, float] | None:
+        """The vocabulary balance's bias now; inside `together`, the one it had when the block began."""
+        if self._frozen_bias is not None:
+            return self._frozen_bias
+        return self.balance.logit_bias() if self.balance else None
+
+    @contextmanager
+    def together(self, tasks: list) -> Iterator[None]:
+        """Within the block, the first tries of `tasks` come from one batched decode (Engine.decode_together,
+        synth/batch.py) made as it begins; the vocabulary bias stays as it was then, so each try asks for
+        exactly what was decoded. A try the batch could not serve is decoded alone, as outside the block.
+        An engine that decodes one call at a time (`n_parallel` 1) changes nothing."""
+        if self.engine.runtime.n_parallel < 2:
+            yield
+            return
+        self._frozen_bias = self.logit_bias() or {}
+        calls = []
+        for task in tasks:
+            recorder = _Recorder()
+            sampling = _retry_sampling(self.request, 0)
+            try:
+                self.mode.produce(task, self.ctx, self.generator(task, derive_seed(self.request.seed, task.slot, 0),
+                                                                 sampling, False, recorder))
+            except _Recorded as recorded:
+                calls.append(recorded.call)
+            except Reject:
+                pass
+        started = time.process_time()
+        try:
+            self.engine.decode_together(calls)
+            self.tally.model_cpu_seconds += time.process_time() - started
+            yield
+        finally:
+            self._frozen_bias = None
+            self.engine.forget_decoded()
 
     def relabelled(self, task, texts: list[str], reason: str):
         """Under candidate selection, a draft the label judge reads as another label becomes a
@@ -415,6 +464,7 @@ def _summary(run: _Run, request: SynthRequest, mode: Mode, engine: Engine, gener
         "prompt_tokens_evaluated": tally.prompt_evaluated,
         "completion_tokens": tally.completion_tokens,
         "constrained_calls": tally.constrained_calls,
+        "decoded_together": tally.decoded_together,
         "model_cpu_seconds": round(tally.model_cpu_seconds, 1),
         "surrogates_redrawn": run.filler.redrawn,
         "seconds": round(seconds, 3),
@@ -501,7 +551,19 @@ def _retry_sampling(request: SynthRequest, attempt: int) -> Sampling:
     return request.sampling.model_copy(update={"temperature": max(hotter, request.sampling.temperature)})
 
 
-def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool, tally: _Tally,
+class _Recorded(Exception):
+    def __init__(self, call: dict):
+        self.call = call
+
+
+class _Recorder:
+    """Stands in for the engine while `_Run.together` asks a mode for the call it would make."""
+
+    def complete(self, messages, sampling, seed, **options) -> Completion:  # noqa: ANN001
+        raise _Recorded({"messages": messages, "sampling": sampling, "seed": seed, **options})
+
+
+def _generator(engine: Engine | _Recorder, request: SynthRequest, seed: int, constrain: bool, tally: _Tally,
                sampling: Sampling | None = None, logit_bias: dict[int, float] | None = None,
                guard: CopyGuard | None = None):
     """The model call a mode makes for one attempt; its n-th call uses the n-th derived seed."""
@@ -522,6 +584,7 @@ def _generator(engine: Engine, request: SynthRequest, seed: int, constrain: bool
         tally.prompt_tokens += completion.prompt_tokens
         tally.completion_tokens += completion.completion_tokens
         tally.constrained_calls += use_grammar
+        tally.decoded_together += completion.together
         return completion
 
     return generate

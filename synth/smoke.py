@@ -3,7 +3,8 @@
 A build made for the wrong CPU, or one that takes an instruction-set path known to crash (AMX,
 ggml-org/llama.cpp#20824), dies with a signal — so the test always runs in a child process and the
 parent reads how it ended. The child loads the model, decodes a multi-token prompt (the AMX crash
-needs more than one token), runs a chat completion and a JSON-schema-constrained completion, runs
+needs more than one token), runs a chat completion, a JSON-schema-constrained completion and chat
+completions decoded together in several KV streams (synth/batch.py), runs
 what a fine-tuned model runs (IQ4_NL weights, which llama.cpp repacks for its fast CPU kernels, and a
 LoRA adapter: synth/finetune/export.py), and prints one JSON line per step, so a crash names the step
 it happened in.
@@ -27,7 +28,7 @@ from synth.llama_log import binding
 
 PROMPT = "The patient was seen on Monday for a follow-up visit and"
 SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]}
-STEPS = ("load", "decode", "chat", "json", "adapter")
+STEPS = ("load", "decode", "chat", "json", "batch", "adapter")
 
 
 @dataclass(frozen=True)
@@ -85,8 +86,8 @@ def smoke_test(model_path: Path, n_gpu_layers: int = 0, timeout: float = 180) ->
             continue
         steps[event.pop("step")] = event
     if outcome.returncode == 0 and all(steps.get(s, {}).get("ok") for s in STEPS):
-        return SmokeResult(True, "passed: load, multi-token decode, chat, JSON-schema completion and a fine-tuned "
-                                 "model's weights and adapter", steps)
+        return SmokeResult(True, "passed: load, multi-token decode, chat, JSON-schema completion, batched decoding "
+                                 "and a fine-tuned model's weights and adapter", steps)
     failed = next((s for s in STEPS if not steps.get(s, {}).get("ok")), "exit")
     why = steps.get(failed, {}).get("error") or (
         "its output was not what the step expects" if outcome.returncode == 0 else f"the engine {outcome.describe()}")
@@ -119,9 +120,25 @@ def _child(model_path: str, n_gpu_layers: int) -> int:
         [{"role": "user", "content": "Answer in JSON: is the sky blue?"}], max_tokens=48, temperature=0.0, seed=1,
         response_format={"type": "json_object", "schema": SCHEMA})
     _step("json", **_json_ok(constrained["choices"][0]["message"]["content"] or ""))
+    _step("batch", **_batch_ok(llm))
     llm.close()
     _step("adapter", **_adapter_ok(Path(model_path), n_gpu_layers))
     return 0
+
+
+def _batch_ok(llm) -> dict:  # noqa: ANN001 - llama_cpp.Llama
+    """Five chat completions through three KV streams (synth/batch.py): each writes a token or more."""
+    from synth.batch import BatchDecoder, Call
+
+    decoder = BatchDecoder(llm, None, n_seq=3, n_threads=1)
+    try:
+        calls = [Call(json.dumps([{"role": "user", "content": f"Name colour number {i}."}]), 0.0, 0, 1.0, 0.0,
+                      1.0, 8, i) for i in range(5)]
+        done = decoder.decode(calls)
+    finally:
+        decoder.close()
+    ok = all(d.completion_tokens >= 1 for d in done)
+    return {"ok": ok} if ok else {"ok": False, "error": "batched decoding wrote nothing"}
 
 
 def _adapter_ok(model_path: Path, n_gpu_layers: int) -> dict:

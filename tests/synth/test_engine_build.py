@@ -77,7 +77,7 @@ def test_the_installed_engine_passes_its_smoke_test(model):
     result = smoke_test(model.path)
     assert result.passed, result.detail
     assert result.steps["decode"]["prompt_tokens"] > 1 and result.steps["decode"]["tokens_per_s"] > 0
-    assert result.steps["json"]["ok"] and result.steps["chat"]["ok"]
+    assert result.steps["json"]["ok"] and result.steps["chat"]["ok"] and result.steps["batch"] == {"ok": True}
     assert result.steps["adapter"] == {"ok": True}  # IQ4_NL weights and a LoRA adapter ran, not skipped
     assert "AMX_INT8 = 1" not in result.steps["started"]["system_info"]
 

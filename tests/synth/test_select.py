@@ -48,19 +48,21 @@ def test_a_draft_of_another_label_becomes_a_candidate_of_that_label():
     assert selection.relabel(["the team scored a goal in the final"], {"label": 1}) is None
 
 
-def _tuned(model):
-    from synth.engine import Engine
+def _tuned(model, n_parallel: int = 16):
+    from synth.engine import Engine, RuntimeSettings
 
-    return Engine(replace(model, provenance={**model.provenance, "prompt_format": {"hints": False}}))
+    return Engine(replace(model, provenance={**model.provenance, "prompt_format": {"hints": False}}),
+                  RuntimeSettings(n_parallel=n_parallel))
 
 
 def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(records, model):
     """Each candidate slot gets one try, as a run of k × n with one try per slot gives it; a slot that
     failed is tried again only when its label is short. A lenient judge relabels nothing here, so the
-    first tries are exactly the unselected run's records."""
+    first tries are exactly the unselected run's records (both decoded one at a time here: decoded
+    together, the same calls agree up to float rounding, synth/batch.py)."""
     from synth.engine import Sampling
 
-    tuned = _tuned(model)
+    tuned = _tuned(model, n_parallel=1)
     request = SynthRequest(mode="classify", n=4, seed=11, k=0, label_field="label", finetuned_candidates=3,
                            label_agreement=0.01, sampling=Sampling(max_tokens=40))
     try:
@@ -84,6 +86,27 @@ def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(r
             assert record["text"] == written[slot]["text"] and record["label"] == written[slot]["label"]
         else:  # a retry, only of a slot whose first try failed
             assert slot not in written
+
+
+def test_candidates_first_tries_are_decoded_together(records, model):
+    """Every candidate slot's first try is served by a batched decode (two streams, eighteen slots: two
+    windows), though the vocabulary bias moves as records are kept (it is held per window); retries are
+    decoded alone. The plan's label counts stay exact."""
+    from synth.engine import Sampling
+    from synth.generate import TOGETHER_PER_SEQUENCE
+
+    tuned = _tuned(model, n_parallel=2)
+    request = SynthRequest(mode="classify", n=6, seed=11, k=0, label_field="label", finetuned_candidates=3,
+                           sampling=Sampling(max_tokens=40))
+    try:
+        result = synthesize(records, request, tuned)
+    finally:
+        tuned.close()
+    assert TOGETHER_PER_SEQUENCE * 2 < 18 and request.balance_vocabulary
+    summary = result.summary
+    assert summary["decoded_together"] == 18 and summary["attempts"] >= 18
+    plan = get_mode("classify").plan(build_context(records, request, get_mode("classify")))
+    assert Counter(r["label"] for r in result.records) == Counter(t.conditions["label"] for t in plan)
 
 
 def test_a_strict_judge_relabels_candidates_instead_of_rejecting_them(records, model):
