@@ -219,31 +219,41 @@ class ModelStore:
         source = Path(path)
         if not source.is_file():
             raise BadInput(f"{source.name}: no such model file")
+        if adapter is not None and not Path(adapter).is_file():
+            raise BadInput(f"{Path(adapter).name}: no such adapter file")
         name = name or source.stem
         if not MODEL_NAME_PATTERN.match(name):
             raise BadInput(f"model name {name!r}: use letters, digits, '.', '_' or '-' (at most 80)")
         metadata = read_gguf_metadata(source)
         self.root.mkdir(parents=True, exist_ok=True)
         target = self.root / f"{name}.gguf"
+        files = [(source, target)] + ([(Path(adapter), self.root / f"{name}.lora.gguf")] if adapter is not None else [])
+        digests = self._copy_in(files)
         extra = {}
         if adapter is not None:
-            lora = self.root / f"{name}.lora.gguf"
-            extra["adapter"] = {"file": lora.name, "sha256": self._copy_in(Path(adapter), lora), **_stamp(lora)}
-        digest = self._copy_in(source, target)
+            lora = files[1][1]
+            extra["adapter"] = {"file": lora.name, "sha256": digests[1], **_stamp(lora)}
         prov = {"source": f"file:{source.name}", **(provenance or {})}
-        return self._register(name, target, digest, metadata, prov, extra)
+        return self._register(name, target, digests[0], metadata, prov, extra)
 
-    def _copy_in(self, source: Path, target: Path) -> str:
-        """Copy `source` to `target` in the store, whole or not at all; its SHA-256."""
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=self.root)
-        os.close(fd)
+    def _copy_in(self, files: list[tuple[Path, Path]]) -> list[str]:
+        """Copy each (source, target) into the store, all whole or none at all (a failed copy leaves
+        every target as it was); their SHA-256s."""
+        staged: list[str] = []
         try:
-            digest = _copy_hashing(source, Path(tmp))
-            os.replace(tmp, target)
+            digests = []
+            for source, target in files:
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".part", dir=self.root)
+                os.close(fd)
+                staged.append(tmp)
+                digests.append(_copy_hashing(source, Path(tmp)))
+            for tmp, (_, target) in zip(staged, files):
+                os.replace(tmp, target)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            for tmp in staged:
+                Path(tmp).unlink(missing_ok=True)
             raise
-        return digest
+        return digests
 
     def _register(self, name: str, path: Path, digest: str, metadata: dict, provenance: dict,
                   extra: dict | None = None) -> ModelInfo:

@@ -92,3 +92,33 @@ def test_a_model_with_an_adapter_keeps_both_files_hashed(data_dir, tmp_path):
     info.adapter.unlink()
     with pytest.raises(ModelError, match="'tuned': file tuned.lora.gguf is missing"):
         store.get("tuned")
+
+
+def test_a_failed_copy_leaves_a_registered_model_and_its_adapter_as_they_were(data_dir, tmp_path, monkeypatch):
+    """Re-registering a fine-tuned model copies its model file and its adapter whole or not at all: a disk
+    that fails on the model file leaves the registered pair intact (no adapter of the new model beside
+    the old model file) and no partial files in the store."""
+    import os
+
+    import synth.store as store_module
+
+    store = ModelStore(Settings().models_dir)
+    first, second = tmp_path / "1.lora.gguf", tmp_path / "2.lora.gguf"
+    first.write_bytes(b"GGUF" + os.urandom(256))
+    second.write_bytes(b"GGUF" + os.urandom(256))
+    before = store.add(store.get().path, name="tuned", adapter=first)
+    copy = store_module._copy_hashing
+
+    def failing(source, target):  # noqa: ANN001, ANN202 - the disk fills up on the model file
+        if source.suffix == ".gguf" and not source.name.endswith(".lora.gguf"):
+            raise OSError(28, "No space left on device")
+        return copy(source, target)
+
+    monkeypatch.setattr(store_module, "_copy_hashing", failing)
+    with pytest.raises(OSError):
+        store.add(store.get().path, name="tuned", adapter=second)
+    after = store.get("tuned")
+    assert after.adapter.read_bytes() == first.read_bytes() and after.adapter_sha256 == before.adapter_sha256
+    assert not [p for p in store.root.iterdir() if p.name.endswith(".part")]
+    with pytest.raises(BadInput, match="nothing.lora.gguf: no such adapter file"):
+        store.add(store.get().path, name="tuned", adapter=tmp_path / "nothing.lora.gguf")
