@@ -18,8 +18,9 @@
    (`synth.generate.TODAY`: full prompt per record, no repair, slot given up after max_attempts)
    against today's default few-shot path (shared prompt prefix, repair at the source and after filling,
    steering, label judge, de-duplication) and the fine-tuned path (a LoRA adapter trained on the draw's
-   100 training records, bench/utility_finetune.py; four candidates per record, synth/select.py), same
-   run, same n. The adapter's training CPU time is printed apart: it is spent once per dataset (`--cache
+   100 training records, bench/utility_finetune.py; four candidates per record, synth/select.py, their
+   first tries decoded together, synth/batch.py), same run, same n; and the fine-tuned path with every
+   call decoded alone (`n_parallel` 1), the batching's own gain. The adapter's training CPU time is printed apart: it is spent once per dataset (`--cache
    DIR` keeps it between runs). Target: ≥ 5×. `--paths-n 0` skips it; `--no-finetuned` drops the
    fine-tuned path.
 
@@ -265,19 +266,20 @@ def compare_paths(n: int, finetuned: bool = True, cache: Path | None = None) -> 
     train_raw, _ = utility.draw_task(utility.load_corpus(), "dev", 0)
     scrubbing = utility.Scrubbing(cache)
     train = scrubbing.scrub_cached(train_raw)
-    rows, training = {}, None
-    for path in ("today", "new") + (("lora",) if finetuned else ()):
-        model = None
+    rows, training, model = {}, None, None
+    for path in ("today", "new") + (("lora", "lora-alone") if finetuned else ()):
         if path == "lora":
             store = (cache or Path(tempfile.mkdtemp(prefix="airlock-bench-"))) / "models"
             model, training, _ = finetuned_model(train, "lora", 0, 1, store)
-        records, summary = utility.synthesize_for(train, scrubbing, n, path, seed=3, threads=1, model=model)
+        records, summary = utility.synthesize_for(train, scrubbing, n, path.removesuffix("-alone"), seed=3, threads=1,
+                                                  model=model, n_parallel=1 if path == "lora-alone" else None)
         rows[path] = (len(records), summary)
     print(f"\n[paths] classify on BBC News ledes (dev part), n={n}, one thread, kept records per CPU-minute")
-    names = {"today": "before issue 12", "new": "few-shot now", "lora": "fine-tuned now"}
+    names = {"today": "before issue 12", "new": "few-shot now", "lora": "fine-tuned now",
+             "lora-alone": "fine-tuned, calls one at a time"}
     for path, (kept, s) in rows.items():
         chosen = f", best of {c['per_record']} candidates ({c['relabelled']} relabelled)" if (c := s.get("candidates")) else ""
-        print(f"  {names[path]:16s}: {kept:3d}/{n} kept, {s['attempts']:3d} attempts ({s['rejection_rate']:.0%} rejected{chosen}), "
+        print(f"  {names[path]:31s}: {kept:3d}/{n} kept, {s['attempts']:3d} attempts ({s['rejection_rate']:.0%} rejected{chosen}), "
               f"{s['prompt_tokens_evaluated']:6d} of {s['prompt_tokens']:6d} prompt tokens evaluated, {s['cpu_seconds']:6.1f} CPU s "
               f"(model {s['model_cpu_seconds']:.1f}) = {kept / (s['cpu_seconds'] / 60):5.1f} kept/CPU-min; "
               f"rejected {json.dumps(s['rejected'])}")

@@ -252,8 +252,9 @@ def discriminator_auc(real: list[dict], synthetic: list[dict], seed: int) -> dic
 
 
 def synthesize_for(train: list[dict], scrubbing: Scrubbing, n: int, path: str, seed: int, threads: int,
-                   overrides: dict | None = None, model=None) -> tuple:
-    """The synthetic records and the run summary, CPU seconds included (`model`: default the base)."""
+                   overrides: dict | None = None, model=None, n_parallel: int | None = None) -> tuple:
+    """The synthetic records and the run summary, CPU seconds included (`model`: default the base;
+    `n_parallel`: default the engine's, synth/batch.py)."""
     from synth.engine import Engine, RuntimeSettings
     from synth.fill import SourceValues
     from synth.generate import SynthRequest, synthesize
@@ -261,7 +262,8 @@ def synthesize_for(train: list[dict], scrubbing: Scrubbing, n: int, path: str, s
     from api.settings import Settings
 
     model = model or ModelStore(Settings().models_dir).get("smollm2-135m-instruct")
-    engine = Engine(model, RuntimeSettings(n_threads=threads, n_threads_batch=threads))
+    parallel = {"n_parallel": n_parallel} if n_parallel else {}
+    engine = Engine(model, RuntimeSettings(n_threads=threads, n_threads_batch=threads, **parallel))
     request = SynthRequest(mode="classify", n=n, label_field="label", text_fields=["text"],
                            **{"seed": seed, "noun": "news article", **path_options(path), **(overrides or {})})
     started = time.process_time()

@@ -75,8 +75,11 @@ class _Captured(Exception):
 class BatchDecoder:
     """Chat completions of one loaded `llama_cpp.Llama` (and its LoRA adapter file), decoded together."""
 
-    def __init__(self, llm, adapter: str | None, n_seq: int, n_threads: int):  # noqa: ANN001 - llama_cpp.Llama
-        self.llm, self.adapter_path, self.n_seq, self.n_threads = llm, adapter, n_seq, n_threads
+    def __init__(self, llm, adapter: str | None, n_seq: int, n_threads: int, n_threads_batch: int | None = None):  # noqa: ANN001
+        """`llm`: a loaded `llama_cpp.Llama`; `adapter`: the LoRA adapter file it was loaded with, if any.
+        A step of several sequences is a batch to llama.cpp: it runs on `n_threads_batch` threads."""
+        self.llm, self.n_seq = llm, n_seq
+        self.n_threads, self.n_threads_batch = n_threads, n_threads_batch or n_threads
         llama_cpp = binding()
         self.vocab = llama_cpp.llama_model_get_vocab(llm.model)
         self.n_vocab = llm.n_vocab()
@@ -94,9 +97,10 @@ class BatchDecoder:
         The prompts' common beginning is evaluated once, in a stream of its own, and copied into each
         stream a call starts in (llama.cpp copies a whole stream: `llama_memory_seq_cp`)."""
         llama_cpp = binding()
-        sequences = []
+        sequences: list[_Sequence] = []
         try:
-            sequences = [self._sequence(call) for call in calls]
+            for call in calls:
+                sequences.append(self._sequence(call))
             if sequences:
                 self._ensure_context(max(len(s.prompt) + s.max_tokens for s in sequences))
                 self._run_all(sequences, self._shared_prefix(sequences))
@@ -209,7 +213,7 @@ class BatchDecoder:
         streams = self.n_seq + 1  # one per sequence, and the shared prefix's
         params.n_ctx, params.n_seq_max, params.kv_unified = self.seq_ctx * streams, streams, False
         params.n_batch = params.n_ubatch = BATCH
-        params.n_threads = params.n_threads_batch = self.n_threads
+        params.n_threads, params.n_threads_batch = self.n_threads, self.n_threads_batch
         self.ctx = llama_cpp.llama_init_from_model(self.llm.model, params)
         if self.ctx is None:
             raise RuntimeError("llama.cpp could not make a context for batched decoding")

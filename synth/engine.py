@@ -218,8 +218,9 @@ class Engine:
         if self.runtime.n_parallel < 2 or not batchable:
             return
         if self._decoder is None:
+            rt = self.runtime
             self._decoder = BatchDecoder(self.llm, str(self.model.adapter) if self.model.adapter else None,
-                                         self.runtime.n_parallel, self.runtime.n_threads)
+                                         rt.n_parallel, rt.n_threads, rt.n_threads_batch)
         try:
             decoded = self._decoder.decode(batchable)
         except (ValueError, RuntimeError) as error:

@@ -24,8 +24,10 @@ Measured on BBC News ledes (bench/utility.py, SmolLM2 fine-tuned on the 100 scru
 (means over the pairs and triples of generations; random: 10 draws). The discriminator AUC fell for LoRA
 (0.593 / 0.531 for one generation, 0.544 / 0.489 selected from four) and barely moved for DP (0.941 → 0.947). Best-of-k per
 slot instead of per label read less (draw 0, k = 4: 0.852). Four candidates cost four times the
-generation (400 attempts per 100 records); bench/synth.py section 3 sets the fine-tuned path's kept
-records per CPU-minute against the path before issue 12 in the same run.
+generation (400 attempts per 100 records); their first tries are independent, so synth/generate.py decodes
+them together (synth/batch.py: 16 sequences per llama.cpp step read the weights once for all).
+bench/synth.py section 3 sets the fine-tuned path's kept records per CPU-minute against the path
+before issue 12, and against the same path decoding one call at a time, in the same run.
 
 The judge reads the training records: a DP model's records selected by it fall outside ε, as the label
 check's do (api/card.py DP_SCOPE); `label_check: false` turns both off. On Ray each shard of records
