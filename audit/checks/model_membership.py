@@ -4,7 +4,10 @@ Applies when a fine-tuned model produced the synthetic data. Each training recor
 holdout record (non-member) is rendered exactly as the model was trained — the generator's request
 answered by the record — and scored by how much fine-tuning lowered the loss of its answer: loss
 under the base model minus loss under the fine-tuned model. Calibrating by the base model removes
-how easy a record is anyway, leaving what the model learned from that record. The figure is the
+how easy a record is anyway, leaving what the model learned from that record. A model exported as a
+LoRA adapter (synth/finetune/export.py) is calibrated by its own weights without the adapter: the copy
+of the base the adapter was trained on, so the difference is the adapter's alone (the registered base
+differs from that copy by its re-quantization too). The figure is the
 attack's AUC (0.5 = a coin flip). The same attack on the base model's own loss is reported as the
 control (it saw none of the records, so it should score a coin flip: if not, members and non-members
 differ in difficulty and the holdout is not a fair control), beside the uncalibrated loss attack. The summary states the model's privacy guarantee in plain words.
@@ -45,6 +48,8 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         raise AuditError("model membership inference needs the fine-tuned model's base model as well")
     tuned_path, tuned_adapter, tuned = _model(models["finetuned"])
     base_path, base_adapter, _ = _model(models["base"])
+    if tuned_adapter is not None:  # the reference is exactly the weights the adapter was trained on
+        base_path, base_adapter = tuned_path, None
     if not tuned.get("prompt_format"):
         raise AuditError("the fine-tuned model's provenance lacks its prompt format; it was not made by `airlock finetune`")
 
@@ -81,6 +86,8 @@ def run(context: AuditContext, settings: CheckSettings) -> CheckResult:
         "base_model_auc": base_figure, "base_model_ci": list(base_ci),
         "model_sha256": tuned.get("sha256"),
         "base_model_sha256": tuned.get("base_model_sha256"),
+        "reference": "the fine-tuned model's own weights without its LoRA adapter" if tuned_adapter is not None
+                     else "the base model",
         "differential_privacy": bool(tuned.get("differential_privacy")),
         **{k: tuned.get(k) for k in PROVENANCE_SHOWN if k in tuned},
         "guarantee": guarantee,

@@ -57,6 +57,8 @@ def test_at_equal_settings_dp_removes_what_the_model_attack_finds_and_the_base_m
     for name, result in (("non-DP", overfit), ("DP", dp)):  # shown with -rP: the figures a README quotes
         print(f"{name}: AUC {result.figure:.3f} {result.ci}; base model {result.details['base_model_auc']:.3f} "
               f"{result.details['base_model_ci']}; uncalibrated {result.details['uncalibrated_auc']:.3f}")
+    # The adapter model is calibrated by its own weights without the adapter; the merged DP model by the base.
+    assert overfit.details["reference"].startswith("the fine-tuned model's own weights") and dp.details["reference"] == "the base model"
     for result in (overfit, dp):
         low, high = result.details["base_model_ci"]
         assert low < 0.5 < high
