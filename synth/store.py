@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -247,6 +248,7 @@ class ModelStore:
                 os.close(fd)
                 staged.append(tmp)
                 digests.append(_copy_hashing(source, Path(tmp)))
+                self._share(Path(tmp), digests[-1], target)
             for tmp, (_, target) in zip(staged, files):
                 os.replace(tmp, target)
         except BaseException:
@@ -254,6 +256,23 @@ class ModelStore:
                 Path(tmp).unlink(missing_ok=True)
             raise
         return digests
+
+    def _share(self, staged: Path, digest: str, target: Path) -> None:
+        """Where another registered file in the store has these bytes (unchanged since it was
+        registered), make the staged copy a hard link to it: fine-tuned models of one base share one
+        copy of the base. A file is always replaced, never written in place, so a link stays one file's
+        bytes; where the file system has no hard links the copy stays."""
+        for entry in self._registry()["models"].values():
+            for file in (entry, entry.get("adapter") or {}):
+                twin = self.root / file.get("file", "")
+                if file.get("sha256") == digest and twin != target and twin.is_file() and _stamp(twin) == {
+                        "size": file.get("size"), "mtime_ns": file.get("mtime_ns")}:
+                    try:
+                        staged.unlink()
+                        os.link(twin, staged)
+                    except OSError:
+                        shutil.copyfile(twin, staged)
+                    return
 
     def _register(self, name: str, path: Path, digest: str, metadata: dict, provenance: dict,
                   extra: dict | None = None) -> ModelInfo:

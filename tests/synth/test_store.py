@@ -122,3 +122,25 @@ def test_a_failed_copy_leaves_a_registered_model_and_its_adapter_as_they_were(da
     assert not [p for p in store.root.iterdir() if p.name.endswith(".part")]
     with pytest.raises(BadInput, match="nothing.lora.gguf: no such adapter file"):
         store.add(store.get().path, name="tuned", adapter=tmp_path / "nothing.lora.gguf")
+
+
+def test_models_with_the_same_base_file_share_one_copy(data_dir, tmp_path):
+    """Fine-tuned models of one base store its weights once (a hard link), each still verified by its
+    hash; replacing one model's file leaves the other's bytes and registration as they were."""
+    import os
+
+    store = ModelStore(Settings().models_dir)
+    base = store.get().path
+    adapters = [tmp_path / f"{i}.lora.gguf" for i in range(2)]
+    for adapter in adapters:
+        adapter.write_bytes(b"GGUF" + os.urandom(256))
+    one, two = (store.add(base, name=name, adapter=a) for name, a in zip(("one", "two"), adapters))
+    assert one.path.samefile(two.path) and one.path.samefile(base)  # the registered base's bytes: one file
+    assert not one.adapter.samefile(two.adapter)
+    assert store.get("one").sha256 == store.get("two").sha256 == store.get().sha256
+
+    other = tmp_path / "other.gguf"
+    other.write_bytes(base.read_bytes()[:-64] + os.urandom(64))  # same metadata, other tensor bytes
+    store.add(other, name="one", adapter=adapters[0])
+    assert not store.get("one").path.samefile(store.get("two").path)
+    assert store.get("two").path.read_bytes() == base.read_bytes() and store.get("two").sha256 == store.get().sha256
