@@ -384,6 +384,8 @@ def main() -> None:
                         help="fine-tuned paths: override a FinetuneConfig field, e.g. --train-set batch_size=25 (dev part only)")
     parser.add_argument("--generations", type=int, default=1,
                         help="generations per path with different seeds, on the same task draw: their mean and range")
+    parser.add_argument("--parallel", type=int, help="sequences the engine decodes together (synth/batch.py; dev part "
+                                                     "only; default the engine's, 1: one call at a time)")
     parser.add_argument("--save", type=Path, help="write records and figures as JSON here")
     parser.add_argument("--cache", type=Path, help="keep scrubbed records here between runs (a bench-only key)")
     parser.add_argument("--model", help="the model few-shot paths run on and fine-tuned paths train from: a name in "
@@ -391,8 +393,8 @@ def main() -> None:
     args = parser.parse_args()
     overrides = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.set)}
     args.train_settings = {k: json.loads(v) for k, v in (item.split("=", 1) for item in args.train_set)}
-    if (overrides or args.train_settings or args.epochs != 3) and args.part == "heldout":
-        parser.error("--set, --train-set and --epochs are for ablations on the dev part; the held-out part is scored "
+    if (overrides or args.train_settings or args.epochs != 3 or args.parallel) and args.part == "heldout":
+        parser.error("--set, --train-set, --epochs and --parallel are for ablations on the dev part; the held-out part is scored "
                      "with the defaults")
     train_raw, test_raw = draw_task(load_corpus(), args.part, args.seed)
     scrubbing = Scrubbing(args.cache)
@@ -402,7 +404,7 @@ def main() -> None:
         model, extra = finetuned_for(train, path, args)
         for g in range(args.generations):  # generation g writes with seed + 1000·g; the task draw stays
             records, summary = synthesize_for(train, scrubbing, args.n, path, args.seed + 1000 * g, args.threads,
-                                              overrides, model)
+                                              overrides, model, args.parallel)
             f1 = macro_f1_scores({"real": train, "synthetic": records, "real+synthetic": train + records}, test, args.seed)
             rows[path if g == 0 else f"{path}#{g}"] = {"records": records, "summary": summary, "f1": f1,
                                                         "auc": discriminator_auc(train, records, args.seed), "extra": extra}
