@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from synth.llama_log import binding
@@ -27,6 +28,7 @@ from synth.llama_log import binding
 PENALTY_LAST_N = 64  # llama-cpp-python's default last_n_tokens_size: the window of the repeat penalty
 BATCH = 512  # tokens per llama_decode call
 MIN_SHARED = 8  # prompts sharing fewer first tokens evaluate them in each stream
+SLACK = 64  # KV cells per stream beyond the first call's prompt and max_tokens (later prompts run longer)
 SEQUENCE_CTX = 256  # KV cells per sequence at least (a call needing more: its prompt + max_tokens, rounded up to 256)
 
 
@@ -85,71 +87,107 @@ class BatchDecoder:
         self.n_vocab = llm.n_vocab()
         self.ctx = None
         self.seq_ctx = 0
+        self.prefix: list[int] | None = None  # the prefix stream's tokens while a stream runs
         self.adapter = None
         if adapter:
             self.adapter = llama_cpp.llama_adapter_lora_init(llm.model, adapter.encode("utf-8"))
             if self.adapter is None:
                 raise RuntimeError("llama.cpp could not load the LoRA adapter")
 
-    def decode(self, calls: list[Call]) -> list[Decoded]:
-        """The completions of `calls`, in order. `n_seq` decode at a time; when one ends, the next call
-        takes its place in the following decode step, so the batch stays full until the calls run out.
-        The prompts' common beginning is evaluated once, in a stream of its own, and copied into each
-        stream a call starts in (llama.cpp copies a whole stream: `llama_memory_seq_cp`)."""
+    def decode(self, calls: list[Call]) -> list[Decoded | None]:
+        """The completions of `calls`, in order (None for a call the streams are too short for)."""
+        done = dict(self.stream(enumerate(calls)))
+        return [done[i] for i in range(len(calls))]
+
+    def stream(self, calls: Iterable[tuple[Hashable, Call]]) -> Iterator[tuple[Hashable, Decoded | None]]:
+        """Decode (key, call) pairs, `n_seq` at a time, and yield each key with its completion as it
+        ends. The next call is taken only when a stream frees, so a caller can make each call from what
+        the completions before it gave. The first call's prompt (all but its last token) is evaluated
+        once in a stream of its own; a call starting in a stream gets a copy of it (llama.cpp copies a
+        whole stream: `llama_memory_seq_cp`) cut to the tokens its own prompt shares, and evaluates only
+        the rest. A call longer than the streams (sized from the first call) is yielded with None, for
+        the caller to decode alone."""
         llama_cpp = binding()
-        sequences: list[_Sequence] = []
+        source = iter(calls)
+        slots: list[tuple[Hashable, _Sequence] | None] = [None] * self.n_seq
+        self.prefix = None
         try:
-            for call in calls:
-                sequences.append(self._sequence(call))
-            if sequences:
-                self._ensure_context(max(len(s.prompt) + s.max_tokens for s in sequences))
-                self._run_all(sequences, self._shared_prefix(sequences))
+            while True:
+                rows, outputs, refused = self._start_calls(source, slots)
+                if not any(slots):
+                    yield from refused
+                    return
+                self._run_and_sample(rows, outputs)
+                yield from refused
+                for stream, held in enumerate(slots):
+                    if held is not None and held[1].finish is not None:
+                        slots[stream] = None
+                        llama_cpp.llama_sampler_free(held[1].sampler)
+                        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(self.ctx), stream, -1, -1)
+                        yield held[0], self._decoded(held[1])
         finally:
-            for sequence in sequences:
-                llama_cpp.llama_sampler_free(sequence.sampler)
+            for held in slots:
+                if held is not None:
+                    llama_cpp.llama_sampler_free(held[1].sampler)
             if self.ctx is not None:
                 llama_cpp.llama_memory_clear(llama_cpp.llama_get_memory(self.ctx), True)
-        return [self._decoded(s) for s in sequences]
+            self.prefix = None
 
-    def _shared_prefix(self, sequences: list[_Sequence]) -> int:
-        """Evaluate the prompts' common first tokens (all but each prompt's last, whose logits a call
-        samples from) in the prefix stream; their count (0 when fewer than `MIN_SHARED`)."""
-        first = sequences[0].prompt
-        shared = min(len(s.prompt) for s in sequences) - 1
-        for s in sequences[1:]:
-            shared = next((i for i, (a, b) in enumerate(zip(first[:shared], s.prompt)) if a != b), shared)
-        if shared < MIN_SHARED:
-            return 0
-        rows = [(self.n_seq, pos, token) for pos, token in enumerate(first[:shared])]
-        for at in range(0, shared, BATCH):
+    def _start_calls(self, source: Iterator, slots: list) -> tuple[list, list, list]:
+        """This step's rows: the next token of each running call and the prompt of each call a free
+        stream takes; the (row, sequence) pairs to sample; the (key, None) of calls too long to take."""
+        rows, outputs, refused = [], [], []
+        for stream in range(self.n_seq):
+            if slots[stream] is None:
+                while (taken := next(source, None)) is not None:
+                    sequence = self._sequence(taken[1])
+                    if self._fits(sequence):
+                        slots[stream] = (taken[0], sequence)
+                        rows += self._prompt_rows(stream, sequence)
+                        break
+                    binding().llama_sampler_free(sequence.sampler)
+                    refused.append((taken[0], None))
+            else:
+                sequence = slots[stream][1]
+                rows.append((stream, len(sequence.prompt) + len(sequence.tokens) - 1, sequence.tokens[-1]))
+            if slots[stream] is not None:
+                outputs.append((len(rows) - 1, slots[stream][1]))
+        return rows, outputs, refused
+
+    def _fits(self, sequence: _Sequence) -> bool:
+        """Whether the streams hold the call (made for the first call, with the prefix evaluated)."""
+        needed = len(sequence.prompt) + sequence.max_tokens
+        if self.prefix is None:  # the stream's first call
+            self._ensure_context(needed + SLACK)
+            self._evaluate_prefix(sequence)
+        return needed <= self.seq_ctx
+
+    def _evaluate_prefix(self, sequence: _Sequence) -> None:
+        llama_cpp = binding()
+        llama_cpp.llama_memory_seq_rm(llama_cpp.llama_get_memory(self.ctx), self.n_seq, -1, -1)
+        self.prefix = sequence.prompt[:-1]
+        if len(self.prefix) < MIN_SHARED:
+            self.prefix = []  # nothing worth sharing: every call evaluates its whole prompt
+            return
+        rows = [(self.n_seq, pos, token) for pos, token in enumerate(self.prefix)]
+        for at in range(0, len(rows), BATCH):
             self._run(rows[at:at + BATCH], set())
-        sequences[0].evaluated += shared
-        return shared
+        sequence.evaluated += len(self.prefix)
 
-    def _run_all(self, sequences: list[_Sequence], shared: int) -> None:
+    def _prompt_rows(self, stream: int, sequence: _Sequence) -> list[tuple[int, int, int]]:
+        """A call starting in `stream`: the prefix stream's copy, cut to what its prompt shares, and the
+        rows of the rest of its prompt."""
         llama_cpp = binding()
         memory = llama_cpp.llama_get_memory(self.ctx)
-        waiting = list(range(len(sequences)))[::-1]
-        slots: list[int | None] = [None] * self.n_seq  # the sequence each KV stream holds
-        while waiting or any(i is not None for i in slots):
-            rows, outputs = [], []  # (stream, position, token); (row, sequence) pairs to sample
-            for stream, i in enumerate(slots):
-                if i is None and waiting:  # a free stream takes the next call: the shared prefix, then the rest
-                    i = slots[stream] = waiting.pop()
-                    if shared:
-                        llama_cpp.llama_memory_seq_cp(memory, self.n_seq, stream, -1, -1)
-                    rows += [(stream, pos, sequences[i].prompt[pos]) for pos in range(shared, len(sequences[i].prompt))]
-                    sequences[i].evaluated += len(sequences[i].prompt) - shared
-                elif i is not None:
-                    s = sequences[i]
-                    rows.append((stream, len(s.prompt) + len(s.tokens) - 1, s.tokens[-1]))
-                if i is not None:
-                    outputs.append((len(rows) - 1, sequences[i]))
-            self._run_and_sample(rows, outputs)
-            for stream, i in enumerate(slots):
-                if i is not None and sequences[i].finish is not None:
-                    llama_cpp.llama_memory_seq_rm(memory, stream, -1, -1)
-                    slots[stream] = None
+        shared = next((i for i, (a, b) in enumerate(zip(self.prefix, sequence.prompt[:-1])) if a != b),
+                      min(len(self.prefix), len(sequence.prompt) - 1))
+        if shared >= MIN_SHARED:
+            llama_cpp.llama_memory_seq_cp(memory, self.n_seq, stream, -1, -1)
+            llama_cpp.llama_memory_seq_rm(memory, stream, shared, -1)
+        else:
+            shared = 0
+        sequence.evaluated += len(sequence.prompt) - shared
+        return [(stream, pos, sequence.prompt[pos]) for pos in range(shared, len(sequence.prompt))]
 
     def _run_and_sample(self, rows: list[tuple[int, int, int]], outputs: list[tuple[int, _Sequence]]) -> None:
         """Decode the rows at most `BATCH` at a time; each output row's sequence samples its

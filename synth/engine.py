@@ -11,7 +11,7 @@ layers. Nothing else changes; without a GPU the same settings run on the CPU.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -110,6 +110,11 @@ def _call(messages: Messages | str, sampling: Sampling, seed: int, schema: dict 
                 tuple(sorted((logit_bias or {}).items())))
 
 
+def _drain(keys: list) -> Iterator:
+    while keys:
+        yield keys.pop(0)
+
+
 class Engine:
     """A loaded model. Each call starts from an empty context, so output depends only on
     (prompt, sampling, seed) and never on what the engine did before — unless a caller opens
@@ -168,7 +173,7 @@ class Engine:
 
         With `schema`, decoding is constrained by a JSON-schema grammar: always valid, but slow.
         `guard` changes the scores at each step (e.g. synth.copyguard.CopyGuard), after `logit_bias`.
-        A call `decode_together` decoded beforehand returns that completion.
+        A call decoded beforehand with others (`decode_stream`) returns that completion.
         """
         call = _call(messages, sampling, seed, schema, stop, logit_bias, guard)
         if call is not None and (done := self._decoded.pop(call, None)) is not None:
@@ -211,26 +216,49 @@ class Engine:
         )
 
     def decode_together(self, calls: list[dict]) -> None:
-        """Decode these `complete` calls (their keyword arguments) together (synth/batch.py); each
-        completion waits for the `complete` call with the same arguments. Calls with a schema, a guard or
-        a raw prompt are left to `complete`, as are all with `n_parallel` 1."""
-        batchable = list(dict.fromkeys(c for c in (_call(**kw) for kw in calls) if c is not None))
-        if self.runtime.n_parallel < 2 or not batchable:
+        """Decode these `complete` calls (their keyword arguments) together; each completion waits for
+        the `complete` call with the same arguments (`decode_stream`, all at once)."""
+        for _ in self.decode_stream(enumerate(calls)):
+            pass
+
+    def decode_stream(self, calls: Iterable[tuple[Hashable, dict | None]]) -> Iterator[Hashable]:
+        """Decode (key, `complete` keyword arguments) pairs together (synth/batch.py), taking the next
+        pair only when a sequence frees; yield each key once its completion waits for the `complete`
+        call with the same arguments. A call the batch cannot decode (None, a schema, a guard, a raw prompt,
+        one longer than the sequences; every call with `n_parallel` 1) is yielded at once, for `complete`."""
+        if self.runtime.n_parallel < 2:
+            yield from (key for key, _ in calls)
             return
+        alone: list[Hashable] = []
+
+        def batchable() -> Iterator[tuple[Hashable, Call]]:
+            for key, kw in calls:
+                call = _call(**kw) if kw is not None else None
+                if call is None or call in self._decoded:
+                    alone.append(key)
+                else:
+                    yield (key, call), call
+
+        try:
+            for (key, call), out in self._batch_decoder().stream(batchable()):
+                yield from _drain(alone)
+                if out is not None:
+                    self._decoded[call] = Completion(out.text, out.prompt_tokens, out.completion_tokens,
+                                                     out.finish_reason, out.prompt_evaluated, together=True)
+                yield key
+        except (ValueError, RuntimeError) as error:
+            raise ModelError(f"model {self.model.name!r}: generation failed ({error})") from None
+        yield from _drain(alone)
+
+    def _batch_decoder(self) -> BatchDecoder:
         if self._decoder is None:
             rt = self.runtime
             self._decoder = BatchDecoder(self.llm, str(self.model.adapter) if self.model.adapter else None,
                                          rt.n_parallel, rt.n_threads, rt.n_threads_batch)
-        try:
-            decoded = self._decoder.decode(batchable)
-        except (ValueError, RuntimeError) as error:
-            raise ModelError(f"model {self.model.name!r}: generation failed ({error})") from None
-        for call, out in zip(batchable, decoded):
-            self._decoded[call] = Completion(out.text, out.prompt_tokens, out.completion_tokens, out.finish_reason,
-                                             prompt_evaluated=out.prompt_evaluated, together=True)
+        return self._decoder
 
     def forget_decoded(self) -> None:
-        """Drop completions `decode_together` made that no `complete` call asked for."""
+        """Drop completions decoded together that no `complete` call asked for."""
         self._decoded.clear()
 
     def _grammar(self, schema: dict):

@@ -21,7 +21,6 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -54,12 +53,6 @@ ProgressFn = Callable[[int, int | None], None]
 TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "steer": False,
                "label_check": False, "dedupe": False, "slot_attempts": None, "retry_temperature_step": 0.0,
                "balance_vocabulary": False, "copy_guard_tokens": None, "finetuned_min_p": None}
-
-
-# Candidates' first tries are decoded together (synth/batch.py) in windows of this many per parallel
-# sequence: the batch stays full inside a window and drains at its end; the vocabulary bias is updated
-# between windows.
-TOGETHER_PER_SEQUENCE = 8
 
 
 class SynthRequest(BaseModel):
@@ -203,16 +196,13 @@ def _candidates(run: _Run, wide: list, tasks: list, budget: int, progress: Progr
     is only retried when it is needed: the others are spares."""
     need = Counter(condition_key(task.conditions) for task in tasks)
     out, failed = [], []
-    window = TOGETHER_PER_SEQUENCE * run.engine.runtime.n_parallel
-    for at in range(0, len(wide), window):
-        with run.together(wide[at:at + window]):
-            for done, task in enumerate(wide[at:at + window], at + 1):
-                if (record := run.slot(task, budget, first_only=True)) is not None:
-                    out.append(record)
-                else:
-                    failed.append(task)
-                if progress:
-                    progress(done, len(wide))
+    for done, (task, record) in enumerate(run.first_tries(wide, budget), 1):
+        if record is not None:
+            out.append(record)
+        else:
+            failed.append(task)
+        if progress:
+            progress(done, len(wide))
     have = Counter(run.ranking[r["_provenance"]["slot"]][0] for r in out)
     last: dict[str, str] = {}
     for task in failed:
@@ -303,7 +293,7 @@ class _Run:
         self.ranking: dict[int, tuple[str, float]] = {}  # candidate slot → its condition key, the judge's probability
         self.last_reason = "attempt_budget_spent"
         self._guard: tuple[tuple[int, ...], CopyGuard | None] = ((), None)
-        self._frozen_bias: dict[int, float] | None = None
+        self._first_bias: dict[int, dict[int, float]] = {}  # slot → the bias its first try was decoded with
         self.provenance = {
             "model": engine.model.name, "model_sha256": engine.model.sha256,
             **({"adapter_sha256": engine.model.adapter_sha256} if getattr(engine.model, "adapter", None) else {}),
@@ -334,7 +324,9 @@ class _Run:
         ctx, request = self.ctx, self.request
         seed = derive_seed(request.seed, task.slot, attempt)
         sampling = _retry_sampling(request, attempt)
-        draft = self.mode.produce(task, ctx, self.generator(task, seed, sampling, last, self.engine))
+        bias = self._first_bias.pop(task.slot, None) if attempt == 0 else None
+        bias = self.logit_bias() if bias is None else bias
+        draft = self.mode.produce(task, ctx, self.generator(task, seed, sampling, last, self.engine, bias))
         if request.repair:
             replaced = () if request.scrub_like_source else self.ignore
             draft = _repaired(draft, _free_text(ctx, draft.body), self.detector, replaced, self.tally.repaired,
@@ -368,46 +360,41 @@ class _Run:
                                  "surrogates": self.filler.filled}
         return record
 
-    def generator(self, task, seed: int, sampling: Sampling, last: bool, engine: Engine | _Recorder):
+    def generator(self, task, seed: int, sampling: Sampling, last: bool, engine: Engine | _Recorder,
+                  bias: dict[int, float] | None):
         request = self.request
         return _generator(engine, request, seed, constrain=last or request.structured_path == "grammar",
-                          tally=self.tally, sampling=sampling, logit_bias=self.logit_bias(), guard=self.guard(task))
+                          tally=self.tally, sampling=sampling, logit_bias=bias, guard=self.guard(task))
 
     def logit_bias(self) -> dict[int, float] | None:
-        """The vocabulary balance's bias now; inside `together`, the one it had when the block began."""
-        if self._frozen_bias is not None:
-            return self._frozen_bias
         return self.balance.logit_bias() if self.balance else None
 
-    @contextmanager
-    def together(self, tasks: list) -> Iterator[None]:
-        """Within the block, the first tries of `tasks` come from one batched decode (Engine.decode_together,
-        synth/batch.py) made as it begins; the vocabulary bias stays as it was then, so each try asks for
-        exactly what was decoded. A try the batch could not serve is decoded alone, as outside the block.
-        An engine that decodes one call at a time (`n_parallel` 1) changes nothing."""
-        if self.engine.runtime.n_parallel < 2:
-            yield
-            return
-        self._frozen_bias = self.logit_bias() or {}
-        calls = []
-        for task in tasks:
-            recorder = _Recorder()
-            sampling = _retry_sampling(self.request, 0)
-            try:
-                self.mode.produce(task, self.ctx, self.generator(task, derive_seed(self.request.seed, task.slot, 0),
-                                                                 sampling, False, recorder))
-            except _Recorded as recorded:
-                calls.append(recorded.call)
-            except Reject:
-                pass
-        started = time.process_time()
-        try:
-            self.engine.decode_together(calls)
+    def first_tries(self, tasks: list, budget: int) -> Iterator[tuple]:
+        """(task, its first try's record or None), in the order the drafts end: the engine decodes them
+        together (Engine.decode_stream) and makes each call as a sequence frees, with the vocabulary
+        bias of that moment, so a call misses at most the records of the calls still in flight."""
+        by_slot = {task.slot: task for task in tasks}
+        stream = self.engine.decode_stream(self._first_calls(tasks))
+        while True:
+            started = time.process_time()
+            slot = next(stream, None)
             self.tally.model_cpu_seconds += time.process_time() - started
-            yield
-        finally:
-            self._frozen_bias = None
-            self.engine.forget_decoded()
+            if slot is None:
+                return
+            yield by_slot[slot], self.slot(by_slot[slot], budget, first_only=True)
+
+    def _first_calls(self, tasks: list) -> Iterator[tuple[int, dict | None]]:
+        """Each task's first model call, as `attempt` will make it (None: the mode rejected it first)."""
+        for task in tasks:
+            self._first_bias[task.slot] = bias = self.logit_bias() or {}
+            seed = derive_seed(self.request.seed, task.slot, 0)
+            generate = self.generator(task, seed, _retry_sampling(self.request, 0), False, _Recorder(), bias)
+            try:
+                self.mode.produce(task, self.ctx, generate)
+            except _Recorded as recorded:
+                yield task.slot, recorded.call
+            except Reject:
+                yield task.slot, None
 
     def relabelled(self, task, texts: list[str], reason: str):
         """Under candidate selection, a draft the label judge reads as another label becomes a

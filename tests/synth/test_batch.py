@@ -86,3 +86,19 @@ def test_a_batched_completion_serves_only_its_own_call(engines):
     assert not together.complete(**calls[0]).together  # served once
     together.forget_decoded()
     assert not together.complete(**calls[2]).together
+
+
+def test_a_call_longer_than_the_sequences_is_decoded_alone(engines):
+    """The sequences are sized from the first call; a later call that would not fit is left to `complete`
+    (decoded alone, whole), the others are still served by the batch."""
+    from synth.engine import Sampling
+
+    together, _ = engines
+    calls = [_call(TOPICS[0], 1, Sampling(max_tokens=8)), _call(TOPICS[1], 2, Sampling(max_tokens=600)),
+             _call(TOPICS[2], 3, Sampling(max_tokens=8))]
+    order = list(together.decode_stream(enumerate(calls)))
+    assert order[0] == 1 and sorted(order) == [0, 1, 2]  # the long call is handed back at once
+    served = [together.complete(**call) for call in calls]
+    together.forget_decoded()
+    assert [s.together for s in served] == [True, False, True]
+    assert served[1].completion_tokens > 8

@@ -89,24 +89,26 @@ def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(r
 
 
 def test_candidates_first_tries_are_decoded_together(records, model):
-    """Every candidate slot's first try is served by a batched decode (two streams, eighteen slots: two
-    windows), though the vocabulary bias moves as records are kept (it is held per window); retries are
-    decoded alone. The plan's label counts stay exact."""
+    """Every candidate slot's first try is served by the batched decode (two sequences for eighteen
+    slots), though the vocabulary bias moves as records are kept: each call is made, bias included, when
+    a sequence frees, and its try asks for exactly that. Retries are decoded alone; the plan's label
+    counts stay exact, and one at a time the same request gives as many records."""
     from synth.engine import Sampling
-    from synth.generate import TOGETHER_PER_SEQUENCE
 
-    tuned = _tuned(model, n_parallel=2)
     request = SynthRequest(mode="classify", n=6, seed=11, k=0, label_field="label", finetuned_candidates=3,
                            sampling=Sampling(max_tokens=40))
-    try:
-        result = synthesize(records, request, tuned)
-    finally:
-        tuned.close()
-    assert TOGETHER_PER_SEQUENCE * 2 < 18 and request.balance_vocabulary
-    summary = result.summary
-    assert summary["decoded_together"] == 18 and summary["attempts"] >= 18
-    plan = get_mode("classify").plan(build_context(records, request, get_mode("classify")))
-    assert Counter(r["label"] for r in result.records) == Counter(t.conditions["label"] for t in plan)
+    summaries = {}
+    for n_parallel in (2, 1):
+        tuned = _tuned(model, n_parallel=n_parallel)
+        try:
+            result = synthesize(records, request, tuned)
+        finally:
+            tuned.close()
+        plan = get_mode("classify").plan(build_context(records, request, get_mode("classify")))
+        assert Counter(r["label"] for r in result.records) == Counter(t.conditions["label"] for t in plan)
+        summaries[n_parallel] = result.summary
+    assert request.balance_vocabulary and summaries[2]["decoded_together"] == 18 and summaries[2]["attempts"] >= 18
+    assert summaries[1]["decoded_together"] == 0 and summaries[1]["generated"] == summaries[2]["generated"] == 6
 
 
 def test_a_strict_judge_relabels_candidates_instead_of_rejecting_them(records, model):
