@@ -192,8 +192,8 @@ def _records(run: _Run, tasks: list, budget: int, progress: ProgressFn | None) -
 
 def _candidates(run: _Run, wide: list, tasks: list, budget: int, progress: ProgressFn | None) -> list[dict]:
     """Candidates for selection: one try per candidate slot, then more tries on the failed slots of a
-    condition whose candidates fall short of the records the plan asks of it. A rejected candidate
-    is only retried when it is needed: the others are spares."""
+    condition whose candidates fall short of the records the plan asks of it, then new slots for one
+    still short. A rejected candidate is only retried when it is needed: the others are spares."""
     need = Counter(condition_key(task.conditions) for task in tasks)
     out, failed = [], []
     for done, (task, record) in enumerate(run.first_tries(wide, budget), 1):
@@ -213,9 +213,27 @@ def _candidates(run: _Run, wide: list, tasks: list, budget: int, progress: Progr
                 have[run.ranking[task.slot][0]] += 1
             else:
                 last[key] = run.last_reason
+    out += _spares(run, wide, need, have, last, budget)
     for key, count in need.items():
         if have[key] < count:
             run.missing[last.get(key, "attempt_budget_spent")] += count - have[key]
+    return out
+
+
+def _spares(run: _Run, wide: list, need: Counter, have: Counter, last: dict, budget: int) -> list[dict]:
+    """New candidate slots (numbered after the plan's) for a condition still short: its candidates can
+    have been relabelled away with none of its slots failing. Each is tried until the condition has
+    its candidates or the job's attempt budget is spent."""
+    out, spare = [], len(wide)
+    for key, count in need.items():
+        template = next(task for task in wide if condition_key(task.conditions) == key)
+        while have[key] < count and run.tally.attempts < budget:
+            task, spare = replace(template, slot=spare), spare + 1
+            if (record := run.slot(task, budget)) is not None:
+                out.append(record)
+                have[run.ranking[task.slot][0]] += 1
+            else:
+                last[key] = run.last_reason
     return out
 
 
