@@ -10,7 +10,9 @@ so the requested label counts stay exact. Candidates left out are not rejections
 filter); the summary counts them under `candidates`. A draft the judge reads as another label than the
 one asked becomes a candidate of that label (`candidates.relabelled`; its `_provenance.asked` keeps the
 asked conditions) rather than a rejection. Each candidate slot gets one try; a failed one is tried again
-only while its label has fewer candidates than records asked of it (synth/generate.py `_candidates`).
+only while its label has fewer candidates than records asked of it, and a label still short (its
+candidates relabelled away) gets new slots, within the job's attempt budget (synth/generate.py
+`_candidates`).
 
 Measured on BBC News ledes (bench/utility.py, SmolLM2 fine-tuned on the 100 scrubbed training records,
 3 epochs, four generations of 100 on one task draw pooled post hoc, 2026-12-07, AMD EPYC 2 cores):
