@@ -390,7 +390,11 @@ class _Run:
     def first_tries(self, tasks: list, budget: int) -> Iterator[tuple]:
         """(task, its first try's record or None), in the order the drafts end: the engine decodes them
         together (Engine.decode_stream) and makes each call as a sequence frees, with the vocabulary
-        bias of that moment, so a call misses at most the records of the calls still in flight."""
+        bias of that moment, so a call misses at most the records of the calls still in flight. A model
+        fine-tuned under DP decodes them one at a time."""
+        if self.engine.model.provenance.get("dp_sgd"):  # one at a time: see synth/select.py
+            yield from ((task, self.slot(task, budget, first_only=True)) for task in tasks)
+            return
         by_slot = {task.slot: task for task in tasks}
         stream = self.engine.decode_stream(self._first_calls(tasks))
         while True:

@@ -92,14 +92,16 @@ def test_candidates_first_tries_are_decoded_together(records, model):
     """Every candidate slot's first try is served by the batched decode (two sequences for eighteen
     slots), though the vocabulary bias moves as records are kept: each call is made, bias included, when
     a sequence frees, and its try asks for exactly that. Retries are decoded alone; the plan's label
-    counts stay exact, and one at a time the same request gives as many records."""
+    counts stay exact, and one at a time the same request gives as many records. A DP model's
+    candidates are decoded one at a time (synth/select.py)."""
     from synth.engine import Sampling
 
     request = SynthRequest(mode="classify", n=6, seed=11, k=0, label_field="label", finetuned_candidates=3,
                            sampling=Sampling(max_tokens=40))
     summaries = {}
-    for n_parallel in (2, 1):
-        tuned = _tuned(model, n_parallel=n_parallel)
+    dp_model = replace(model, provenance={**model.provenance, "dp_sgd": True})
+    for n_parallel, base in ((2, model), (1, model), ("dp", dp_model)):
+        tuned = _tuned(base, n_parallel=2 if n_parallel == "dp" else n_parallel)
         try:
             result = synthesize(records, request, tuned)
         finally:
@@ -109,6 +111,7 @@ def test_candidates_first_tries_are_decoded_together(records, model):
         summaries[n_parallel] = result.summary
     assert request.balance_vocabulary and summaries[2]["decoded_together"] == 18 and summaries[2]["attempts"] >= 18
     assert summaries[1]["decoded_together"] == 0 and summaries[1]["generated"] == summaries[2]["generated"] == 6
+    assert summaries["dp"]["decoded_together"] == 0  # a DP model's candidates are decoded one at a time
 
 
 def test_a_strict_judge_relabels_candidates_instead_of_rejecting_them(records, model):
