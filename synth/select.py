@@ -30,11 +30,13 @@ generation (400 attempts per 100 records); their first tries are independent, so
 them together (synth/batch.py: 16 sequences per llama.cpp step read the weights once for all) — except
 for a model fine-tuned under DP. Measured on one DP-LoRA ε = 8 adapter (dev draw 0, bench/utility.py
 `--parallel`, 2026-12-07, AMD EPYC 2 cores): TSTR ratio 0.82 / 0.79 one at a time against 0.78 / 0.65
-(calls made per window of 128, the vocabulary bias held for the window) and 0.72 / 0.78 (streamed, the
-bias of the moment) decoded together; held-out draw 1 (a fresh DP adapter, windows) read 0.739 where
-three earlier adapters decoded one at a time read 0.777–0.783. Generations spread ±0.06, so this
-does not prove harm, but the DP goal (0.75) has no margin for it; LoRA lost nothing (held-out draw 0,
-windows: 0.922, AUC 0.524, against 0.895 / 0.425 one at a time).
+(calls made per window of 128, the vocabulary bias held for the window) and 0.72 / 0.78 (each call
+made as a sequence freed, the bias of the moment) decoded together; held-out draw 1 (a fresh DP adapter,
+windows) read 0.739 where three earlier adapters decoded one at a time read 0.777–0.783. Generations
+spread ±0.06, so this does not prove harm, but the DP goal (0.75) has no margin for it. LoRA lost
+nothing with windows (held-out draw 0: 0.922 (0.887 / 0.958), AUC 0.524, against 0.895 / 0.425 one at a
+time with another adapter); the same LoRA adapter with each call made as a sequence freed read 0.848
+(0.838 / 0.859), AUC 0.582, so windows are kept (synth/generate.py `TOGETHER_PER_SEQUENCE`).
 bench/synth.py section 3 sets the fine-tuned path's kept records per CPU-minute against the path
 before issue 12, and against the same path decoding one call at a time, in the same run.
 

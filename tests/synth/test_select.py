@@ -90,11 +90,14 @@ def test_a_fine_tuned_model_writes_k_candidates_per_record_and_keeps_n_of_them(r
 
 def test_candidates_first_tries_are_decoded_together(records, model):
     """Every candidate slot's first try is served by the batched decode (two sequences for eighteen
-    slots), though the vocabulary bias moves as records are kept: each call is made, bias included, when
-    a sequence frees, and its try asks for exactly that. Retries are decoded alone; the plan's label
-    counts stay exact, and one at a time the same request gives as many records. A DP model's
-    candidates are decoded one at a time (synth/select.py)."""
+    slots: two windows), though the vocabulary bias moves as records are kept: each window's calls are
+    made, bias included, as it begins, and a try asks for exactly that. Retries are decoded alone; the
+    plan's label counts stay exact, and one at a time the same request gives as many records. A DP
+    model's candidates are decoded one at a time (synth/select.py)."""
     from synth.engine import Sampling
+    from synth.generate import TOGETHER_PER_SEQUENCE
+
+    assert TOGETHER_PER_SEQUENCE * 2 < 18
 
     request = SynthRequest(mode="classify", n=6, seed=11, k=0, label_field="label", finetuned_candidates=3,
                            sampling=Sampling(max_tokens=40))
