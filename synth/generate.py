@@ -56,8 +56,9 @@ TODAY: dict = {"share_examples": 1, "reuse_prefix": False, "repair": False, "ste
 
 
 # A fine-tuned model's candidates are decoded together in windows of this many calls per parallel sequence
-# (synth/batch.py): held-out LoRA draw 0, one adapter, windows of 128 read TSTR ratio 0.922 (0.887 / 0.958)
-# where calls made one by one as sequences freed read 0.848 (0.838 / 0.859) (synth/select.py).
+# (synth/batch.py): held-out LoRA draw 0, one adapter, windows of 128 read TSTR ratio 0.922 and 0.864 in two
+# runs (four generations, 0.853–0.958) where calls made one by one as sequences freed read 0.848 (0.838 /
+# 0.859) (synth/select.py).
 TOGETHER_PER_SEQUENCE = 8
 
 

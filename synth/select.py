@@ -35,8 +35,9 @@ made as a sequence freed, the bias of the moment) decoded together; held-out dra
 windows) read 0.739 where three earlier adapters decoded one at a time read 0.777–0.783. Generations
 spread ±0.06, so this does not prove harm, but the DP goal (0.75) has no margin for it. LoRA lost
 nothing with windows (held-out draw 0: 0.922 (0.887 / 0.958), AUC 0.524, against 0.895 / 0.425 one at a
-time with another adapter); the same LoRA adapter with each call made as a sequence freed read 0.848
-(0.838 / 0.859), AUC 0.582, so windows are kept (synth/generate.py `TOGETHER_PER_SEQUENCE`).
+time with another adapter; 0.864, AUC 0.587, in a second run of the same adapter); the same adapter with
+each call made as a sequence freed read 0.848 (0.838 / 0.859), AUC 0.582, so windows are kept
+(synth/generate.py `TOGETHER_PER_SEQUENCE`).
 bench/synth.py section 3 sets the fine-tuned path's kept records per CPU-minute against the path
 before issue 12, and against the same path decoding one call at a time, in the same run.
 
