@@ -32,7 +32,7 @@ for a model fine-tuned under DP. Measured on one DP-LoRA ε = 8 adapter (dev dra
 `--parallel`, 2026-12-07, AMD EPYC 2 cores): TSTR ratio 0.82 / 0.79 one at a time against 0.78 / 0.65
 (calls made per window of 128, the vocabulary bias held for the window) and 0.72 / 0.78 (each call
 made as a sequence freed, the bias of the moment) decoded together; held-out draw 1 (a fresh DP adapter,
-windows) read 0.739 where three earlier adapters decoded one at a time read 0.777–0.783. Generations
+windows) read 0.739 and 0.797 one at a time on the same adapter (three earlier adapters: 0.777–0.783). Generations
 spread ±0.06, so this does not prove harm, but the DP goal (0.75) has no margin for it. LoRA lost
 nothing with windows (held-out draw 0: 0.922 (0.887 / 0.958), AUC 0.524, against 0.895 / 0.425 one at a
 time with another adapter; 0.864, AUC 0.587, in a second run of the same adapter); the same adapter with
